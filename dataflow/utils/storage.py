@@ -1,0 +1,520 @@
+"""File-based storage of the rows that flow between operators.
+
+``FileStorage`` keeps one file per operator step: step 0 is the user's first-entry file, step
+``n >= 1`` is ``{cache_path}/{file_name_prefix}_step{n}.{cache_type}``. Each operator reads the
+current step and writes the next one.
+
+Beyond upstream:
+
+* writes are atomic (temporary file in the same folder, fsynced, then ``os.replace``);
+* values round-trip exactly: a string ``"007"`` stays ``"007"``, ints stay ints, unicode and
+  nested dict/list cells survive json/jsonl/parquet/pickle. CSV holds text only: every value
+  reads back as a string (an empty cell as null), and nested cells are refused with a clear error;
+* JSON caches are indented, keep non-ASCII characters and do not escape ``/``;
+* errors name the file, the line and what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from dataflow.core.storage import DataFlowStorage
+from dataflow.errors import MissingDependencyError, StorageError
+from dataflow.utils.fs import atomic_path, atomic_write_bytes
+from dataflow.utils.media import resolve_media_cell, resolve_media_path
+
+try:  # orjson is ~10x faster than json for indented output; json is the fallback.
+    import orjson
+except ImportError:  # pragma: no cover - exercised only where orjson is missing
+    orjson = None
+
+__all__ = ["CACHE_TYPES", "DataFlowStorage", "FileStorage", "read_records", "write_records"]
+
+CACHE_TYPES = ("json", "jsonl", "csv", "parquet", "pickle")
+_EXTENSIONS = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+}
+_OUTPUT_TYPES = ("dataframe", "dict")
+_PARQUET_JSON_COLUMNS = b"dataflow.json_columns"
+
+
+# --------------------------------------------------------------------------------------------
+# values
+# --------------------------------------------------------------------------------------------
+def _to_python(value: Any) -> Any:
+    """A cell as plain JSON-able Python: numpy/pandas scalars unboxed, missing values as None."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, dict):
+        return {str(k): _to_python(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_python(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return _to_python(value.tolist())
+    if hasattr(value, "isoformat"):  # datetime, pandas Timestamp
+        return value.isoformat()
+    try:
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    converted = _to_python(value)
+    if converted is value:
+        raise TypeError(f"value of type {type(value).__name__} is not JSON serialisable: {value!r}")
+    return converted
+
+
+def _records_from_frame(frame: Any) -> list[dict]:
+    columns = [str(c) for c in frame.columns]
+    if len(set(columns)) != len(columns):
+        dupes = sorted({c for c in columns if columns.count(c) > 1})
+        raise StorageError(f"cannot write a table with duplicate column names: {dupes}")
+    rows = frame.to_dict(orient="records")
+    return [{str(k): _to_python(v) for k, v in row.items()} for row in rows]
+
+
+def _frame_from_records(records: list[dict]) -> Any:
+    """A DataFrame whose cells are exactly the records' values.
+
+    pandas would turn ``[1, None]`` into floats; a column whose values are not all of one type
+    (or has nulls) is therefore kept as Python objects.
+    """
+    import pandas as pd
+
+    columns: dict[str, None] = {}
+    for record in records:
+        for key in record:
+            columns.setdefault(key, None)
+    data = {}
+    for column in columns:
+        values = [record.get(column) for record in records]
+        kinds = {type(v) for v in values}
+        if len(kinds) == 1 and kinds <= {int, float, bool, str}:
+            data[column] = pd.Series(values)
+        else:
+            data[column] = pd.Series(values, dtype=object)
+    return pd.DataFrame(data, index=pd.RangeIndex(len(records)))
+
+
+def _check_records(records: Any, where: str) -> list[dict]:
+    if not isinstance(records, list):
+        got = type(records).__name__
+        if isinstance(records, dict):
+            got = f"a JSON object with keys {list(records)[:10]}"
+        raise StorageError(f"{where}: expected a list of objects (one per row), got {got}")
+    for i, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise StorageError(f"{where}: row {i} is a {type(record).__name__}, expected an object: {record!r:.80}")
+    return records
+
+
+# --------------------------------------------------------------------------------------------
+# formats
+# --------------------------------------------------------------------------------------------
+def _format_of(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    try:
+        return _EXTENSIONS[suffix]
+    except KeyError:
+        raise StorageError(
+            f"unsupported file type '{suffix or '(none)'}' for {path!r}; "
+            f"supported: {', '.join(sorted(_EXTENSIONS))}"
+        ) from None
+
+
+def _json_loads(text: bytes) -> Any:
+    return orjson.loads(text) if orjson is not None else json.loads(text)
+
+
+def _decode_error(path: str, err: json.JSONDecodeError, line_offset: int = 0) -> StorageError:
+    line = err.lineno + line_offset
+    return StorageError(f"{path}: invalid JSON at line {line}, column {err.colno}: {err.msg}")
+
+
+def _read_json(path: str) -> list[dict]:
+    data = Path(path).read_bytes()
+    try:
+        records = _json_loads(data)
+    except json.JSONDecodeError as err:  # orjson's error subclasses it
+        # orjson's position fields are less precise; re-parse with json for the line number.
+        try:
+            json.loads(data.decode("utf-8", errors="replace"))
+        except json.JSONDecodeError as precise:
+            err = precise
+        raise _decode_error(path, err) from None
+    return _check_records(records, path)
+
+
+def _read_jsonl(path: str) -> list[dict]:
+    records = []
+    with open(path, "rb") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = _json_loads(line)
+            except json.JSONDecodeError:
+                try:
+                    json.loads(line.decode("utf-8", errors="replace"))
+                except json.JSONDecodeError as precise:
+                    raise _decode_error(path, precise, line_offset=lineno - 1) from None
+                raise StorageError(f"{path}: invalid JSON at line {lineno}") from None
+            if not isinstance(record, dict):
+                raise StorageError(
+                    f"{path}: line {lineno} is a JSON {type(record).__name__}, expected an object (one row per line)"
+                )
+            records.append(record)
+    return records
+
+
+def _read_csv(path: str) -> Any:
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    frame = frame.astype(object)
+    return frame.where(frame.notna(), None)
+
+
+def _parquet_modules():
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependencyError("pyarrow", "parquet", "Parquet storage") from None
+    return pa, pq
+
+
+def _read_parquet(path: str) -> list[dict]:
+    _, pq = _parquet_modules()
+    table = pq.read_table(path)
+    meta = table.schema.metadata or {}
+    json_columns = json.loads(meta[_PARQUET_JSON_COLUMNS]) if _PARQUET_JSON_COLUMNS in meta else []
+    records = table.to_pylist()
+    for record in records:
+        for column in json_columns:
+            if record.get(column) is not None:
+                record[column] = json.loads(record[column])
+    return records
+
+
+def _read_pickle(path: str) -> Any:
+    import pandas as pd
+
+    data = pd.read_pickle(path)
+    if isinstance(data, list):
+        return _check_records(data, path)
+    if not isinstance(data, pd.DataFrame):
+        raise StorageError(f"{path}: expected a pickled DataFrame or list of dicts, got {type(data).__name__}")
+    return data
+
+
+def read_records(path: str) -> Any:
+    """Read a file into a list of dicts (or a DataFrame for csv/pickle), by its extension."""
+    fmt = _format_of(path)
+    reader = {
+        "json": _read_json,
+        "jsonl": _read_jsonl,
+        "csv": _read_csv,
+        "parquet": _read_parquet,
+        "pickle": _read_pickle,
+    }[fmt]
+    return reader(path)
+
+
+def _dumps_json(records: list[dict], indent: bool) -> bytes:
+    if orjson is not None:
+        option = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+        if indent:
+            option |= orjson.OPT_INDENT_2
+        try:
+            return orjson.dumps(records, option=option, default=_json_default)
+        except TypeError:
+            pass  # e.g. ints wider than 64 bits: the json module handles them
+    text = json.dumps(records, ensure_ascii=False, indent=2 if indent else None, default=_json_default)
+    return text.encode("utf-8")
+
+
+def _write_jsonl_bytes(records: list[dict]) -> bytes:
+    if orjson is not None:
+        option = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+        try:
+            return b"".join(orjson.dumps(r, option=option, default=_json_default) for r in records)
+        except TypeError:
+            pass
+    return "".join(json.dumps(r, ensure_ascii=False, default=_json_default) + "\n" for r in records).encode("utf-8")
+
+
+def _nested_columns(records: list[dict]) -> list[str]:
+    nested: dict[str, None] = {}
+    for record in records:
+        for key, value in record.items():
+            if isinstance(value, (dict, list)):
+                nested.setdefault(key, None)
+    return list(nested)
+
+
+def _write_csv(path: str, records: list[dict], frame: Any) -> None:
+    nested = _nested_columns(records)
+    if nested:
+        raise StorageError(
+            f"cannot write {path}: CSV holds text only, and column(s) {nested} hold lists or objects. "
+            "Use cache_type='json', 'jsonl', 'parquet' or 'pickle' for nested data."
+        )
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+
+
+def _write_parquet(path: str, records: list[dict]) -> None:
+    pa, pq = _parquet_modules()
+    json_columns: list[str] = []
+    table = None
+    try:
+        table = pa.Table.from_pylist(records)
+        if table.to_pylist() != records:  # e.g. structs gained keys, or types were coerced
+            table = None
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        table = None
+    if table is None:
+        # Native nesting would not round-trip: store nested columns as JSON text and say so in
+        # the file's metadata, so that reading gives back exactly what was written.
+        json_columns = _nested_columns(records)
+        encoded = [
+            {k: (json.dumps(v, ensure_ascii=False) if k in json_columns and v is not None else v) for k, v in r.items()}
+            for r in records
+        ]
+        try:
+            table = pa.Table.from_pylist(encoded)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as err:
+            raise StorageError(f"cannot write {path} as Parquet: {err}") from err
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), _PARQUET_JSON_COLUMNS: json.dumps(json_columns).encode()}
+        )
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def write_records(path: str, data: Any) -> str:
+    """Write a DataFrame or a list of dicts to ``path`` atomically, in the format of its extension."""
+    fmt = _format_of(path)
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        frame = data
+        records = _records_from_frame(data)
+    elif isinstance(data, list):
+        records = [{str(k): _to_python(v) for k, v in r.items()} for r in _check_records(data, "write()")]
+        frame = None
+    else:
+        raise StorageError(f"write() takes a pandas DataFrame or a list of dicts, got {type(data).__name__}")
+
+    if fmt == "json":
+        atomic_write_bytes(path, _dumps_json(records, indent=True))
+    elif fmt == "jsonl":
+        atomic_write_bytes(path, _write_jsonl_bytes(records))
+    elif fmt == "csv":
+        _write_csv(path, records, frame if frame is not None else _frame_from_records(records))
+    elif fmt == "parquet":
+        _write_parquet(path, records)
+    else:  # pickle
+        with atomic_path(path) as tmp:
+            (frame if frame is not None else _frame_from_records(records)).to_pickle(tmp)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# FileStorage
+# --------------------------------------------------------------------------------------------
+_HF_SOURCE = re.compile(r"^hf:(?P<dataset>[^:]+)(?::(?P<config>[^:]*))?(?::(?P<split>[^:]+))?$")
+
+
+class FileStorage(DataFlowStorage):
+    """Rows kept in one file per operator step.
+
+    Args:
+        first_entry_file_name: the input file (``.json``, ``.jsonl``, ``.csv``, ``.parquet``,
+            ``.pkl``), or ``hf:dataset[:config][:split]`` for a Hugging Face dataset (needs the
+            ``datasets`` extra).
+        cache_path: folder of the step files.
+        file_name_prefix: step files are ``{file_name_prefix}_step{n}.{cache_type}``.
+        cache_type: one of ``json``, ``jsonl``, ``csv``, ``parquet``, ``pickle``.
+
+    Example:
+        >>> storage = FileStorage("data.json", cache_path="./cache", cache_type="json")
+        >>> frame = storage.step().read("dataframe")      # reads data.json
+        >>> storage.write(frame)                           # writes ./cache/dataflow_cache_step1.json
+    """
+
+    def __init__(
+        self,
+        first_entry_file_name: str,
+        cache_path: str = "./cache",
+        file_name_prefix: str = "dataflow_cache",
+        cache_type: str = "jsonl",
+    ):
+        if cache_type not in CACHE_TYPES:
+            raise StorageError(
+                f"The 'cache_type' parameter of FileStorage must be a str among {list(CACHE_TYPES)}. "
+                f"Got {cache_type!r} instead."
+            )
+        if not isinstance(first_entry_file_name, (str, os.PathLike)) or not str(first_entry_file_name):
+            raise StorageError(
+                f"The 'first_entry_file_name' parameter of FileStorage must be a file path. Got {first_entry_file_name!r}."
+            )
+        self.first_entry_file_name = str(first_entry_file_name)
+        self.cache_path = str(cache_path)
+        self.file_name_prefix = file_name_prefix
+        self.cache_type = cache_type
+        self.operator_step = -1
+
+    # -- steps --------------------------------------------------------------------------------
+    def step(self) -> "FileStorage":
+        """Advance to the next operator step and return a storage bound to it.
+
+        The returned object is a copy, so an operator keeps reading and writing its own step
+        even after the pipeline steps on.
+        """
+        self.operator_step += 1
+        return copy.copy(self)
+
+    def reset(self) -> "FileStorage":
+        """Go back to before the first step."""
+        self.operator_step = -1
+        return self
+
+    def _get_cache_file_path(self, step: int) -> str:
+        if step == 0:
+            return self.first_entry_file_name
+        return os.path.join(self.cache_path, f"{self.file_name_prefix}_step{step}.{self.cache_type}")
+
+    def _require_step(self, action: str) -> None:
+        if self.operator_step < 0:
+            raise StorageError(
+                f"FileStorage.{action}() was called before step(). Call storage.step() first; "
+                "in a pipeline, pass `storage=self.storage.step()` to each operator's run()."
+            )
+
+    @property
+    def read_path(self) -> str:
+        """The file the current step reads."""
+        self._require_step("read")
+        return self._get_cache_file_path(self.operator_step)
+
+    @property
+    def write_path(self) -> str:
+        """The file the current step writes."""
+        self._require_step("write")
+        return self._get_cache_file_path(self.operator_step + 1)
+
+    # -- media --------------------------------------------------------------------------------
+    @property
+    def media_root(self) -> str | None:
+        """The folder relative media paths are resolved against (the first-entry file's folder)."""
+        if self.first_entry_file_name.startswith("hf:"):
+            return None
+        return str(Path(self.first_entry_file_name).expanduser().resolve().parent)
+
+    def resolve_media_path(self, path: str) -> str:
+        """Resolve one media path (see ``dataflow.utils.media`` for the rule)."""
+        return resolve_media_path(path, self.media_root)
+
+    def resolve_media(self, cell: Any) -> list[str]:
+        """Resolve a media cell (path, list of paths, empty list or null) to a list of paths."""
+        return resolve_media_cell(cell, self.media_root)
+
+    # -- read / write ---------------------------------------------------------------------------
+    def _read_first_entry(self) -> Any:
+        source = self.first_entry_file_name
+        if source.startswith("hf:"):
+            return self._read_hf(source)
+        path = Path(source).expanduser()
+        _format_of(source)  # unsupported extensions fail before the existence check
+        if not path.exists():
+            raise StorageError(
+                f"First entry file not found: {str(path.resolve())!r} "
+                f"(first_entry_file_name={source!r}, working directory: {os.getcwd()!r})"
+            )
+        if not path.is_file():
+            raise StorageError(f"First entry file {str(path.resolve())!r} is not a file")
+        return read_records(str(path))
+
+    def _read_hf(self, source: str) -> Any:
+        match = _HF_SOURCE.match(source)
+        if not match:
+            raise StorageError(f"Hugging Face source must look like 'hf:dataset[:config][:split]', got {source!r}")
+        try:
+            import datasets
+        except ImportError:
+            raise MissingDependencyError("datasets", "datasets", f"Reading {source!r}") from None
+        dataset = datasets.load_dataset(
+            match["dataset"], match["config"] or None, split=match["split"] or "train"
+        )
+        return dataset.to_pandas()
+
+    def read(self, output_type: str = "dataframe") -> Any:
+        """The current step's rows, as a DataFrame (``"dataframe"``) or a list of dicts (``"dict"``)."""
+        if output_type not in _OUTPUT_TYPES:
+            raise StorageError(
+                f"The 'output_type' parameter of FileStorage.read must be a str among {list(_OUTPUT_TYPES)}. "
+                f"Got {output_type!r} instead."
+            )
+        self._require_step("read")
+        if self.operator_step == 0:
+            data = self._read_first_entry()
+        else:
+            path = self._get_cache_file_path(self.operator_step)
+            if not os.path.exists(path):
+                raise StorageError(
+                    f"Step {self.operator_step} has no data: {os.path.abspath(path)!r} does not exist. "
+                    f"Files in {os.path.abspath(self.cache_path)!r}: {self._existing_steps()}. "
+                    "Did the previous operator run and write its output?"
+                )
+            data = read_records(path)
+        return _convert(data, output_type)
+
+    def _existing_steps(self) -> list[str]:
+        try:
+            return sorted(n for n in os.listdir(self.cache_path) if n.startswith(self.file_name_prefix + "_step"))
+        except OSError:
+            return []
+
+    def write(self, data: Any) -> str:
+        """Write ``data`` (DataFrame or list of dicts) as the next step; return the file's path."""
+        self._require_step("write")
+        path = self._get_cache_file_path(self.operator_step + 1)
+        return write_records(path, data)
+
+    def __repr__(self) -> str:
+        return (
+            f"FileStorage(first_entry_file_name={self.first_entry_file_name!r}, cache_path={self.cache_path!r}, "
+            f"file_name_prefix={self.file_name_prefix!r}, cache_type={self.cache_type!r}, step={self.operator_step})"
+        )
+
+
+def _convert(data: Any, output_type: str) -> Any:
+    import pandas as pd
+
+    if output_type == "dataframe":
+        return data if isinstance(data, pd.DataFrame) else _frame_from_records(data)
+    if isinstance(data, pd.DataFrame):
+        return _records_from_frame(data)
+    return data
+
