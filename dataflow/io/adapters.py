@@ -1,0 +1,136 @@
+"""Per-model chat/IO adapters, chosen from the checkpoint's ``config.json`` (``model_type``).
+
+Upstream picks the adapter from the model folder's name, so ``hf_local_dir="./ckpt"`` breaks it;
+here the checkpoint says what it is. An adapter knows how to bound an image for the model (Qwen-VL:
+sides multiple of patch x merge size, area within min/max pixels) and renders messages with the
+checkpoint's own processor chat template.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dataflow.errors import ServingError
+from dataflow.io.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, load_image
+
+logger = logging.getLogger(__name__)
+
+QWEN_VL_MODEL_TYPES = {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"}
+
+
+def read_model_config(model_dir: str | Path) -> dict:
+    path = Path(model_dir) / "config.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ServingError(f"{model_dir} has no config.json: is it a Hugging Face model folder?") from None
+    except ValueError as err:
+        raise ServingError(f"{path} is not valid JSON: {err}") from None
+
+
+def _processor_pixel_bounds(model_dir: Path) -> tuple[int | None, int | None]:
+    """The min/max pixels the checkpoint's own image processor is configured with, if any."""
+    for name in ("preprocessor_config.json", "processor_config.json"):
+        path = model_dir / name
+        if not path.exists():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        data = data.get("image_processor", data)
+        size = data.get("size") or {}
+        low = data.get("min_pixels") or size.get("shortest_edge")
+        high = data.get("max_pixels") or size.get("longest_edge")
+        if low or high:
+            return low, high
+    return None, None
+
+
+@dataclass
+class ChatAdapter:
+    """How one model family wants its prompts and images."""
+
+    model_dir: str
+    model_type: str
+    factor: int = 1
+    min_pixels: int | None = DEFAULT_MIN_PIXELS
+    max_pixels: int | None = DEFAULT_MAX_PIXELS
+    _processor: Any = field(default=None, repr=False)
+
+    @property
+    def is_qwen_vl(self) -> bool:
+        return self.model_type in QWEN_VL_MODEL_TYPES
+
+    def mm_processor_kwargs(self) -> dict:
+        """Pixel bounds for the model's own processor, so it agrees with ``prepare_image``."""
+        if not self.is_qwen_vl:
+            return {}
+        try:
+            import importlib.metadata
+
+            major = int(importlib.metadata.version("transformers").split(".")[0])
+        except (importlib.metadata.PackageNotFoundError, ValueError):
+            major = 5
+        if major >= 5:  # transformers 5 takes the bounds as `size`; min/max_pixels are deprecated
+            return {"size": {"shortest_edge": self.min_pixels, "longest_edge": self.max_pixels}}
+        return {"min_pixels": self.min_pixels, "max_pixels": self.max_pixels}
+
+    def prepare_image(self, source: Any, max_pixels: int | None = None) -> Any:
+        return load_image(
+            source,
+            factor=self.factor,
+            min_pixels=self.min_pixels,
+            max_pixels=max_pixels if max_pixels is not None else self.max_pixels,
+        )
+
+    @property
+    def processor(self) -> Any:
+        if self._processor is None:
+            try:
+                from transformers import AutoProcessor
+            except ImportError:
+                from dataflow.errors import MissingDependencyError
+
+                raise MissingDependencyError("transformers", "hf", "Rendering chat prompts") from None
+            self._processor = AutoProcessor.from_pretrained(self.model_dir)
+        return self._processor
+
+    def render(self, messages: list[dict]) -> str:
+        """The prompt text for ``messages`` (with a generation prompt), by the checkpoint's template."""
+        processor = self.processor
+        template_owner = processor if getattr(processor, "chat_template", None) else getattr(processor, "tokenizer", processor)
+        if not getattr(template_owner, "chat_template", None):
+            raise ServingError(
+                f"the checkpoint in {self.model_dir} has no chat template (processor or tokenizer); "
+                "add one to its tokenizer_config.json or chat_template.json"
+            )
+        return template_owner.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def adapter_for(model_dir: str | Path, min_pixels: int | None = None, max_pixels: int | None = None) -> ChatAdapter:
+    """The adapter for the checkpoint in ``model_dir``, from its ``model_type``."""
+    model_dir = Path(model_dir)
+    config = read_model_config(model_dir)
+    model_type = str(config.get("model_type", ""))
+    if model_type in QWEN_VL_MODEL_TYPES:
+        vision = config.get("vision_config") or {}
+        factor = int(vision.get("patch_size", 14)) * int(vision.get("spatial_merge_size", 2))
+        proc_min, proc_max = _processor_pixel_bounds(model_dir)
+        low = min_pixels if min_pixels is not None else max(DEFAULT_MIN_PIXELS, proc_min or 0)
+        high = max_pixels if max_pixels is not None else min(DEFAULT_MAX_PIXELS, proc_max or DEFAULT_MAX_PIXELS)
+        if low > high:
+            raise ServingError(f"min_pixels ({low}) is larger than max_pixels ({high})")
+        return ChatAdapter(str(model_dir), model_type, factor=factor, min_pixels=low, max_pixels=high)
+    logger.info("model_type %r has no dedicated adapter; using the generic chat-template path", model_type)
+    return ChatAdapter(
+        str(model_dir),
+        model_type,
+        factor=1,
+        min_pixels=min_pixels if min_pixels is not None else 1,
+        max_pixels=max_pixels if max_pixels is not None else DEFAULT_MAX_PIXELS,
+    )

@@ -1,0 +1,152 @@
+"""Loading images the way every serving needs them: decoded, upright, RGB and bounded in pixels.
+
+``load_image`` accepts what people have on disk: RGBA/LA (composited on white), palette, CMYK,
+16-bit and 32-bit grayscale, grayscale, animated GIF/WebP (first frame), EXIF-rotated JPEGs. Any
+problem (missing, empty, truncated, not an image) raises ``ImageLoadError`` with the path, which
+the servings record as that row's error.
+
+Pixels are bounded with the Qwen-VL rule (qwen-vl-utils' ``smart_resize``): both sides become
+multiples of ``factor`` (patch size x merge size, 28 for Qwen2/2.5-VL) and the area is brought into
+``[min_pixels, max_pixels]`` keeping the aspect ratio, so any photo costs a bounded number of
+tokens. Large JPEGs are decoded at a reduced scale first (``Image.draft``), which is much faster
+than decoding at full size and resizing.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import os
+from typing import Any
+
+# Qwen-VL defaults (qwen-vl-utils): at least 4 and at most 1280 visual tokens of 28x28 pixels.
+DEFAULT_FACTOR = 28
+DEFAULT_MIN_PIXELS = 4 * 28 * 28
+DEFAULT_MAX_PIXELS = 1280 * 28 * 28
+MAX_ASPECT_RATIO = 200
+
+
+class ImageLoadError(ValueError):
+    """An image cannot be used (a row-level problem)."""
+
+
+def smart_resize(
+    height: int,
+    width: int,
+    factor: int = DEFAULT_FACTOR,
+    min_pixels: int = DEFAULT_MIN_PIXELS,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[int, int]:
+    """(height, width) with both sides multiples of ``factor`` and area in [min_pixels, max_pixels]."""
+    if height <= 0 or width <= 0:
+        raise ImageLoadError(f"image has no pixels ({width}x{height})")
+    if max(height, width) / min(height, width) > MAX_ASPECT_RATIO:
+        raise ImageLoadError(
+            f"image aspect ratio {max(height, width) / min(height, width):.0f}:1 is above {MAX_ASPECT_RATIO}:1"
+        )
+    h = max(factor, round(height / factor) * factor)
+    w = max(factor, round(width / factor) * factor)
+    if h * w > max_pixels:
+        scale = math.sqrt(height * width / max_pixels)
+        h = max(factor, math.floor(height / scale / factor) * factor)
+        w = max(factor, math.floor(width / scale / factor) * factor)
+    elif h * w < min_pixels:
+        scale = math.sqrt(min_pixels / (height * width))
+        h = math.ceil(height * scale / factor) * factor
+        w = math.ceil(width * scale / factor) * factor
+    return h, w
+
+
+def _to_rgb(image: Any) -> Any:
+    from PIL import Image
+
+    mode = image.mode
+    if mode == "RGB":
+        return image
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        import numpy as np
+
+        array = np.asarray(image, dtype=np.float64)
+        if mode.startswith("I;16"):
+            array = array / 257.0
+        else:
+            low, high = float(array.min()), float(array.max())
+            array = (array - low) * (255.0 / (high - low)) if high > low else np.zeros_like(array)
+        return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8), mode="L").convert("RGB")
+    if mode == "P":
+        image = image.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def load_image(
+    source: Any,
+    *,
+    factor: int = DEFAULT_FACTOR,
+    min_pixels: int | None = DEFAULT_MIN_PIXELS,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> Any:
+    """Open ``source`` (a path or a PIL image) as an upright RGB image bounded in pixels.
+
+    With ``max_pixels=None`` the image keeps its size (only made RGB and upright).
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if isinstance(source, Image.Image):
+        image, where = source, "<PIL image>"
+    else:
+        where = str(source)
+        if not isinstance(source, (str, os.PathLike)):
+            raise ImageLoadError(f"an image must be a file path or a PIL image, got {type(source).__name__}")
+        try:
+            if os.path.getsize(source) == 0:
+                raise ImageLoadError(f"image file is empty (0 bytes): {where}")
+            image = Image.open(source)
+        except FileNotFoundError:
+            raise ImageLoadError(f"image file not found: {where} (working directory: {os.getcwd()})") from None
+        except IsADirectoryError:
+            raise ImageLoadError(f"image path is a folder, not a file: {where}") from None
+        except UnidentifiedImageError:
+            raise ImageLoadError(f"not an image file (or an unsupported format): {where}") from None
+        except Image.DecompressionBombError as err:
+            raise ImageLoadError(f"image is too large to decode safely: {where}: {err}") from None
+        except OSError as err:
+            raise ImageLoadError(f"cannot open image {where}: {err}") from None
+    try:
+        if getattr(image, "n_frames", 1) > 1:
+            image.seek(0)  # animated GIF/WebP: the first frame
+        orientation = image.getexif().get(0x0112, 1) if hasattr(image, "getexif") else 1
+        target = None
+        if max_pixels is not None:
+            h, w = smart_resize(image.height, image.width, factor, min_pixels or 1, max_pixels)
+            if orientation in (5, 6, 7, 8):
+                h, w = w, h
+            target = (w, h)
+            if image.format == "JPEG":
+                # Decode at the smallest power-of-two scale still >= the target size.
+                image.draft("RGB", (target[0], target[1]) if orientation not in (5, 6, 7, 8) else (target[1], target[0]))
+        image.load()
+        image = ImageOps.exif_transpose(image) or image
+        image = _to_rgb(image)
+        if target is not None and image.size != target:
+            image = image.resize(target, Image.Resampling.BICUBIC)
+        return image
+    except ImageLoadError:
+        raise
+    except Image.DecompressionBombError as err:
+        raise ImageLoadError(f"image is too large to decode safely: {where}: {err}") from None
+    except (OSError, ValueError, SyntaxError) as err:
+        raise ImageLoadError(f"cannot decode image {where}: {err}") from None
+
+
+def image_to_data_url(image: Any, fmt: str = "JPEG", quality: int = 90) -> str:
+    """``data:image/...;base64,...`` for an RGB PIL image (OpenAI ``image_url`` parts)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, quality=quality) if fmt == "JPEG" else image.save(buffer, format=fmt)
+    mime = "jpeg" if fmt == "JPEG" else fmt.lower()
+    return f"data:image/{mime};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -1,0 +1,163 @@
+"""What every VLM serving shares: sampling settings, model resolution, per-row preparation."""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
+
+from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, VLMServingABC
+from dataflow.errors import MissingDependencyError, ServingError
+from dataflow.io.images import ImageLoadError
+from dataflow.io.messages import ConversationError, build_messages
+from dataflow.utils.media import media_cell_to_list
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SamplingConfig:
+    """Sampling settings, named once for every backend."""
+
+    temperature: float = 0.7
+    top_p: float = 0.9
+    top_k: int = 40
+    max_tokens: int = 1024
+    repetition_penalty: float = 1.0
+    seed: int | None = 42
+    min_tokens: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_model_path(name_or_path: str | None, cache_dir: str | None = None, local_dir: str | None = None) -> str:
+    """A local folder is used as is; anything else is fetched with ``huggingface_hub.snapshot_download``."""
+    if not name_or_path:
+        raise ServingError("hf_model_name_or_path is required: a local model folder or a Hugging Face model id")
+    expanded = os.path.expanduser(str(name_or_path))
+    if os.path.isdir(expanded):
+        return expanded
+    if expanded.startswith((".", "/", "~")) or os.sep in expanded.strip("/").replace("/", "", 1):
+        raise ServingError(
+            f"model folder not found: {os.path.abspath(expanded)!r} (working directory: {os.getcwd()!r})"
+        )
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        raise MissingDependencyError("huggingface_hub", "hf", "Downloading models") from None
+    logger.info("fetching %s from the Hugging Face Hub (cache_dir=%s, local_dir=%s)", name_or_path, cache_dir, local_dir)
+    try:
+        return snapshot_download(
+            repo_id=str(name_or_path),
+            cache_dir=os.path.expanduser(cache_dir) if cache_dir else None,
+            local_dir=os.path.expanduser(local_dir) if local_dir else None,
+        )
+    except Exception as err:  # network, auth, missing repo: say what was asked for
+        raise ServingError(f"could not fetch model {name_or_path!r}: {err}") from err
+
+
+@dataclass
+class PreparedRow:
+    """One conversation made ready for an engine, or the reason it cannot be."""
+
+    messages: list[dict] = field(default_factory=list)
+    images: list[Any] = field(default_factory=list)
+    error: str | None = None
+
+
+def _row(sequence: Sequence | None, index: int) -> Any:
+    if sequence is None or index >= len(sequence):
+        return None
+    return sequence[index]
+
+
+def _media_items(cell: Any) -> list[Any]:
+    """A row's media: path strings (``media_cell_to_list`` rules) or already-open PIL images."""
+    if cell is not None and not isinstance(cell, (str, list, tuple, float)) and not hasattr(cell, "tolist"):
+        return [cell]  # a single PIL image
+    if isinstance(cell, (list, tuple)) and any(not isinstance(c, str) for c in cell):
+        return [c for c in cell if c is not None]
+    return media_cell_to_list(cell)
+
+
+class LocalVLMServingBase(VLMServingABC):
+    """Shared plumbing: conversations and media in, ``GenerationResult`` per row out."""
+
+    prepare_workers: int | None = None
+
+    def generate_from_input_messages(
+        self,
+        conversations: Sequence[Any],
+        image_list: Sequence[Any] | None = None,
+        video_list: Sequence[Any] | None = None,
+        audio_list: Sequence[Any] | None = None,
+        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+    ) -> list[str]:
+        """One answer per conversation, in order; a row that failed gives ``""`` (see ``generate_results``)."""
+        results = self.generate_results(conversations, image_list, video_list, audio_list, system_prompt)
+        return [r.text for r in results]
+
+    def generate_from_input(
+        self,
+        user_inputs: list[str],
+        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+        image_inputs: Sequence[Any] | None = None,
+        video_inputs: Sequence[Any] | None = None,
+        audio_inputs: Sequence[Any] | None = None,
+    ) -> list[str]:
+        """Plain-text prompts (``<image>`` markers allowed) with optional media per prompt."""
+        conversations = [[{"role": "user", "content": text}] for text in user_inputs]
+        return self.generate_from_input_messages(conversations, image_inputs, video_inputs, audio_inputs, system_prompt)
+
+    # -- preparation ------------------------------------------------------------------------
+    def _prepare_one(
+        self,
+        conversation: Any,
+        images: Any,
+        videos: Any,
+        audios: Any,
+        system_prompt: str | None,
+        load: Callable[[Any, int], Any],
+    ) -> PreparedRow:
+        try:
+            image_items = _media_items(images)
+            if media_cell_to_list(videos) or media_cell_to_list(audios):
+                raise ConversationError(f"{type(self).__name__} takes images only; this row has video or audio input")
+            messages = build_messages(conversation, n_images=len(image_items), system_prompt=system_prompt)
+            return PreparedRow(messages, [load(item, len(image_items)) for item in image_items])
+        except (ConversationError, ImageLoadError, ValueError) as err:
+            return PreparedRow(error=str(err))
+
+    def prepare_rows(
+        self,
+        conversations: Sequence[Any],
+        image_list: Sequence[Any] | None,
+        video_list: Sequence[Any] | None,
+        audio_list: Sequence[Any] | None,
+        system_prompt: str | None,
+        load: Callable[[Any, int], Any],
+    ) -> list[PreparedRow]:
+        """Build messages and load images for every row, in parallel threads (PIL releases the GIL)."""
+        n = len(conversations)
+        for name, seq in (("image_list", image_list), ("video_list", video_list), ("audio_list", audio_list)):
+            if seq is not None and len(seq) != n:
+                raise ValueError(f"{name} has {len(seq)} entries for {n} conversations; give one entry per conversation")
+        workers = self.prepare_workers or min(8, os.cpu_count() or 1)
+
+        def work(i: int) -> PreparedRow:
+            return self._prepare_one(
+                conversations[i], _row(image_list, i), _row(video_list, i), _row(audio_list, i), system_prompt, load
+            )
+
+        if workers <= 1 or n <= 1:
+            return [work(i) for i in range(n)]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dataflow-prepare") as pool:
+            return list(pool.map(work, range(n)))
+
+
+def failed(message: str) -> GenerationResult:
+    return GenerationResult(text="", error=message)

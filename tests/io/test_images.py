@@ -1,0 +1,109 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dataflow.io.images import ImageLoadError, image_to_data_url, load_image, smart_resize
+
+
+def save(tmp_path, image, name, **kwargs):
+    path = tmp_path / name
+    image.save(path, **kwargs)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: Image.new("RGBA", (64, 48), (255, 0, 0, 0)), "rgba.png"),
+        (lambda: Image.new("P", (64, 48)), "palette.png"),
+        (lambda: Image.new("CMYK", (64, 48), (0, 255, 0, 0)), "cmyk.jpg"),
+        (lambda: Image.fromarray(np.full((48, 64), 60000, dtype=np.uint16)), "gray16.png"),
+        (lambda: Image.new("L", (64, 48), 128), "gray.png"),
+        (lambda: Image.new("LA", (64, 48), (128, 255)), "gray_alpha.png"),
+    ],
+)
+def test_every_mode_becomes_rgb(tmp_path, make, name):
+    image = load_image(save(tmp_path, make(), name), max_pixels=None)
+    assert image.mode == "RGB" and image.size == (64, 48)
+
+
+def test_transparent_pixels_become_white(tmp_path):
+    image = load_image(save(tmp_path, Image.new("RGBA", (8, 8), (255, 0, 0, 0)), "t.png"), max_pixels=None)
+    assert image.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_sixteen_bit_keeps_brightness(tmp_path):
+    image = load_image(save(tmp_path, Image.fromarray(np.full((8, 8), 65535, dtype=np.uint16)), "w.png"), max_pixels=None)
+    assert image.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_exif_rotation_is_applied(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees
+    path = save(tmp_path, Image.new("RGB", (200, 100), "red"), "rot.jpg", exif=exif)
+    assert load_image(path, max_pixels=None).size == (100, 200)
+    bounded = load_image(path, factor=28, min_pixels=28 * 28, max_pixels=56 * 112)
+    assert bounded.size[1] > bounded.size[0]  # still portrait after bounding
+
+
+def test_animated_gif_gives_first_frame(tmp_path):
+    frames = [Image.new("RGB", (32, 32), c) for c in ("red", "blue")]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    image = load_image(str(path), max_pixels=None)
+    assert image.mode == "RGB" and image.getpixel((0, 0))[0] > 200
+
+
+def test_fifty_megapixel_image_is_bounded(tmp_path):
+    path = save(tmp_path, Image.new("RGB", (8660, 5774), "green"), "big.jpg", quality=50)
+    image = load_image(path, factor=28, min_pixels=4 * 784, max_pixels=1280 * 784)
+    w, h = image.size
+    assert w * h <= 1280 * 784 and w % 28 == 0 and h % 28 == 0
+    assert abs(w / h - 8660 / 5774) < 0.05
+
+
+def write(path, data):
+    path.write_bytes(data)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda d: str(d / "missing.png"), "image file not found"),
+        (lambda d: write(d / "empty.png", b""), "empty"),
+        (lambda d: write(d / "text.png", b"hello, not an image"), "not an image file"),
+        (lambda d: str(d), "folder"),
+    ],
+)
+def test_unusable_files_raise_row_errors(tmp_path, setup, message):
+    with pytest.raises(ImageLoadError, match=message):
+        load_image(setup(tmp_path))
+
+
+def test_truncated_jpeg_is_a_row_error(tmp_path):
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (256, 256, 3), dtype=np.uint8)).save(buffer, "JPEG")
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    with pytest.raises(ImageLoadError, match="cannot decode image"):
+        load_image(str(path))
+
+
+@pytest.mark.parametrize("h, w", [(1, 1), (100, 3000), (4000, 3000), (28, 28), (1080, 1920)])
+def test_smart_resize_bounds(h, w):
+    rh, rw = smart_resize(h, w, 28, 4 * 784, 1280 * 784)
+    assert rh % 28 == 0 and rw % 28 == 0
+    assert 4 * 784 <= rh * rw <= 1280 * 784
+
+
+def test_extreme_aspect_ratio_is_refused():
+    with pytest.raises(ImageLoadError, match="aspect ratio"):
+        smart_resize(10, 5000)
+
+
+def test_data_url():
+    url = image_to_data_url(Image.new("RGB", (4, 4)))
+    assert url.startswith("data:image/jpeg;base64,")
