@@ -5,7 +5,9 @@ is used.
 """
 
 from dataflow.errors import DataFlowError
-from dataflow.logger import get_logger
+from dataflow.logger import configure_logging, get_logger
 from dataflow.version import __version__
+
+configure_logging()
 
 __all__ = ["DataFlowError", "__version__", "get_logger"]

@@ -32,7 +32,12 @@ def _level_from_env() -> int:
     return level if isinstance(level, int) else logging.INFO
 
 
-def _configure_root() -> None:
+def configure_logging() -> None:
+    """Give the ``dataflow`` logger a stderr handler and the level from the environment (once).
+
+    Called when ``dataflow`` is imported, so library messages show without any setup; an
+    application that configures logging itself can remove or replace the handler.
+    """
     global _configured
     if _configured:
         return
@@ -55,7 +60,7 @@ def get_logger(name: str | None = None, level: int | str | None = None) -> loggi
             ``dataflow.`` tree are placed under it.
         level: optional level to set on the returned logger.
     """
-    _configure_root()
+    configure_logging()
     if not name or name == _ROOT:
         logger = logging.getLogger(_ROOT)
     elif name.startswith(_ROOT + "."):

@@ -97,10 +97,7 @@ def build_tiny_qwen2_5_vl(
         PreTrainedTokenizerFast,
         Qwen2_5_VLConfig,
         Qwen2_5_VLForConditionalGeneration,
-        Qwen2_5_VLProcessor,
-        Qwen2VLImageProcessor,
     )
-    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
 
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
@@ -162,6 +159,14 @@ def build_tiny_qwen2_5_vl(
     model.generation_config.bos_token_id = ids["<|endoftext|>"]
     model.save_pretrained(out)
 
+    _save_processor(out, tokenizer, max_pixels)
+    return str(out)
+
+
+def _save_processor(out: Path, tokenizer, max_pixels: int) -> None:
+    from transformers import Qwen2_5_VLProcessor, Qwen2VLImageProcessor
+    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+
     image_processor = Qwen2VLImageProcessor(min_pixels=28 * 28 * 4, max_pixels=max_pixels)
     image_processor.size = {"shortest_edge": 28 * 28 * 4, "longest_edge": max_pixels}
     video_processor = Qwen2VLVideoProcessor(min_pixels=28 * 28 * 4, max_pixels=max_pixels)
@@ -175,4 +180,77 @@ def build_tiny_qwen2_5_vl(
     tokenizer.save_pretrained(out)
     # Some readers look for the template beside the tokenizer only; keep both copies in sync.
     (out / "chat_template.json").write_text(json.dumps({"chat_template": CHAT_TEMPLATE}))
+
+
+# Qwen2.5-VL-3B-Instruct's architecture (its config.json), for benchmarks with random weights.
+QWEN2_5_VL_3B_TEXT = {
+    "vocab_size": 151936,
+    "hidden_size": 2048,
+    "intermediate_size": 11008,
+    "num_hidden_layers": 36,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 128000,
+    "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [16, 24, 24]},
+    "rms_norm_eps": 1e-06,
+    "tie_word_embeddings": True,
+}
+QWEN2_5_VL_3B_VISION = {
+    "depth": 32,
+    "hidden_size": 1280,
+    "intermediate_size": 3420,
+    "num_heads": 16,
+    "patch_size": 14,
+    "spatial_merge_size": 2,
+    "temporal_patch_size": 2,
+    "window_size": 112,
+    "fullatt_block_indexes": [7, 15, 23, 31],
+    "out_hidden_size": 2048,
+    "tokens_per_second": 2,
+}
+_QWEN_FIRST_SPECIAL_ID = 151643
+
+
+def build_random_qwen2_5_vl_3b(path: str | os.PathLike, *, device: str = "cuda", max_pixels: int = 1280 * 28 * 28) -> str:
+    """Write the real Qwen2.5-VL-3B architecture with random bf16 weights to ``path`` (no download).
+
+    The tokenizer is a synthetic word-level one with Qwen's 151,936 ids and its special tokens at
+    their real ids: enough to render chat prompts and count tokens, not to read the output.
+    """
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    vocab = {f"w{i}": i for i in range(_QWEN_FIRST_SPECIAL_ID)}
+    raw = Tokenizer(models.WordLevel(vocab=vocab, unk_token="w0"))
+    raw.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    raw.add_special_tokens(SPECIAL_TOKENS)
+    ids = {tok: raw.token_to_id(tok) for tok in SPECIAL_TOKENS}
+    assert ids["<|image_pad|>"] == 151655, ids
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=raw, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token="w0",
+        additional_special_tokens=SPECIAL_TOKENS[1:], model_max_length=32768,
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
+    config = Qwen2_5_VLConfig(
+        text_config={**QWEN2_5_VL_3B_TEXT, "bos_token_id": ids["<|endoftext|>"], "eos_token_id": ids["<|im_end|>"]},
+        vision_config=QWEN2_5_VL_3B_VISION,
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        bos_token_id=ids["<|endoftext|>"],
+        eos_token_id=ids["<|im_end|>"],
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(0)
+    with torch.device(device):
+        model = Qwen2_5_VLForConditionalGeneration._from_config(config, dtype=torch.bfloat16)
+    model.generation_config.eos_token_id = ids["<|im_end|>"]
+    model.generation_config.pad_token_id = ids["<|endoftext|>"]
+    model.save_pretrained(out)
+    del model
+    _save_processor(out, tokenizer, max_pixels)
     return str(out)
