@@ -62,10 +62,6 @@ def _to_python(value: Any) -> Any:
         return {str(k): _to_python(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_to_python(v) for v in value]
-    if hasattr(value, "tolist"):  # numpy arrays and scalars
-        return _to_python(value.tolist())
-    if hasattr(value, "isoformat"):  # datetime, pandas Timestamp
-        return value.isoformat()
     try:
         import pandas as pd
 
@@ -73,6 +69,10 @@ def _to_python(value: Any) -> Any:
             return None
     except ImportError:  # pragma: no cover
         pass
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return _to_python(value.tolist())
+    if hasattr(value, "isoformat"):  # datetime, pandas Timestamp
+        return value.isoformat()
     return value
 
 
@@ -83,13 +83,22 @@ def _json_default(value: Any) -> Any:
     return converted
 
 
-def _records_from_frame(frame: Any) -> list[dict]:
+def _raw_records_from_frame(frame: Any) -> list[dict]:
+    """Rows as dicts, built column by column (``Series.tolist`` unboxes numpy scalars in C).
+
+    Cells may still hold NaN, ``pd.NA`` or numpy arrays: the JSON encoder's hooks handle those,
+    and ``_records_from_frame`` converts them for the other formats.
+    """
     columns = [str(c) for c in frame.columns]
     if len(set(columns)) != len(columns):
         dupes = sorted({c for c in columns if columns.count(c) > 1})
         raise StorageError(f"cannot write a table with duplicate column names: {dupes}")
-    rows = frame.to_dict(orient="records")
-    return [{str(k): _to_python(v) for k, v in row.items()} for row in rows]
+    values = [frame.iloc[:, j].tolist() for j in range(len(columns))]
+    return [dict(zip(columns, row)) for row in zip(*values)] if columns else [{} for _ in range(len(frame))]
+
+
+def _records_from_frame(frame: Any) -> list[dict]:
+    return [{k: _to_python(v) for k, v in row.items()} for row in _raw_records_from_frame(frame)]
 
 
 def _frame_from_records(records: list[dict]) -> Any:
@@ -249,6 +258,7 @@ def _dumps_json(records: list[dict], indent: bool) -> bytes:
             return orjson.dumps(records, option=option, default=_json_default)
         except TypeError:
             pass  # e.g. ints wider than 64 bits: the json module handles them
+    records = [{str(k): _to_python(v) for k, v in r.items()} for r in records]
     text = json.dumps(records, ensure_ascii=False, indent=2 if indent else None, default=_json_default)
     return text.encode("utf-8")
 
@@ -257,9 +267,10 @@ def _write_jsonl_bytes(records: list[dict]) -> bytes:
     if orjson is not None:
         option = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
         try:
-            return b"".join(orjson.dumps(r, option=option, default=_json_default) for r in records)
+            return b"".join([orjson.dumps(r, option=option, default=_json_default) for r in records])
         except TypeError:
             pass
+    records = [{str(k): _to_python(v) for k, v in r.items()} for r in records]
     return "".join(json.dumps(r, ensure_ascii=False, default=_json_default) + "\n" for r in records).encode("utf-8")
 
 
@@ -319,18 +330,21 @@ def write_records(path: str, data: Any) -> str:
 
     if isinstance(data, pd.DataFrame):
         frame = data
-        records = _records_from_frame(data)
+        records = _raw_records_from_frame(data)
     elif isinstance(data, list):
-        records = [{str(k): _to_python(v) for k, v in r.items()} for r in _check_records(data, "write()")]
+        records = _check_records(data, "write()")
         frame = None
     else:
         raise StorageError(f"write() takes a pandas DataFrame or a list of dicts, got {type(data).__name__}")
 
     if fmt == "json":
         atomic_write_bytes(path, _dumps_json(records, indent=True))
-    elif fmt == "jsonl":
+        return path
+    if fmt == "jsonl":
         atomic_write_bytes(path, _write_jsonl_bytes(records))
-    elif fmt == "csv":
+        return path
+    records = [{str(k): _to_python(v) for k, v in r.items()} for r in records]
+    if fmt == "csv":
         _write_csv(path, records, frame if frame is not None else _frame_from_records(records))
     elif fmt == "parquet":
         _write_parquet(path, records)

@@ -107,3 +107,8 @@ def test_extreme_aspect_ratio_is_refused():
 def test_data_url():
     url = image_to_data_url(Image.new("RGB", (4, 4)))
     assert url.startswith("data:image/jpeg;base64,")
+
+
+def test_unicode_file_names(tmp_path):
+    path = save(tmp_path, Image.new("RGB", (40, 30), "blue"), "图片 çà ü.png")
+    assert load_image(path, max_pixels=None).size == (40, 30)

@@ -207,3 +207,25 @@ def test_hf_source_needs_datasets_with_install_hint(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(ImportError, match=r"pip install 'open-dataflow-mm\[datasets\]'"):
         FileStorage("hf:some/dataset:default:train").step().read()
+
+
+@pytest.mark.parametrize("cache_type", NESTED_FORMATS)
+def test_pandas_missing_values_and_numpy_cells_are_written_plainly(tmp_path, cache_type):
+    import numpy as np
+
+    frame = pd.DataFrame({
+        "a": pd.array([1, None], dtype="Int64"),
+        "t": [pd.Timestamp("2024-01-02"), pd.NaT],
+        "v": [np.array([1, 2]), None],
+        "f": [1.5, float("nan")],
+    })
+    storage = FileStorage(str(write_input(tmp_path)), cache_path=str(tmp_path / "c"), cache_type=cache_type)
+    storage.step().write(frame)
+    rows = storage.step().read("dict")
+    if cache_type == "pickle":  # pickle keeps pandas' own types
+        assert rows[0]["a"] == 1 and rows[1]["f"] is None
+        return
+    assert rows == [
+        {"a": 1, "t": "2024-01-02T00:00:00", "v": [1, 2], "f": 1.5},
+        {"a": None, "t": None, "v": None, "f": None},
+    ]

@@ -200,3 +200,15 @@ def test_ten_thousand_rows(tmp_path):
     out = read_step(tmp_path)
     assert len(out) == 10_000 and out[-1]["vqa"] == "answer to q9999"
     assert len(serving.calls) == 10
+
+
+def test_unicode_image_names_resolve(tmp_path):
+    src = make_rows(tmp_path, 1)
+    Image.new("RGB", (8, 8)).save(tmp_path / "data" / "фото 写真.png")
+    rows = json.loads(src.read_text())
+    rows[0]["image"] = "фото 写真.png"  # a bare string cell
+    src.write_text(json.dumps(rows, ensure_ascii=False))
+    serving = RecordingServing()
+    run_gen(tmp_path, src, serving)
+    assert serving.calls[0]["images"] == [[str(tmp_path / "data" / "фото 写真.png")]]
+    assert read_step(tmp_path)[0]["vqa_error"] is None

@@ -22,6 +22,7 @@ separated by a blank line, whitespace inside a paragraph is collapsed.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -52,14 +53,22 @@ _WS = re.compile(r"\s+")
 
 def _demark(text: str) -> str:
     """Remove inline markdown (bold, italics, code, links, heading and quote markers)."""
-    text = _QUOTE.sub("", text)
-    text = _HEADING.sub("", text)
-    text = _LINK.sub(r"\1", text)
-    text = _BOLD.sub("", text)
-    text = _ITALIC_STAR.sub(r"\1", text)
-    text = _ITALIC_UNDERSCORE.sub(r"\1", text)
-    text = text.replace("`", "")
-    return _WS.sub(" ", text).strip()
+    # Each pattern runs only when its marker character is present: most lines have none.
+    if ">" in text:
+        text = _QUOTE.sub("", text)
+    if "#" in text:
+        text = _HEADING.sub("", text)
+    if "](" in text:
+        text = _LINK.sub(r"\1", text)
+    if "*" in text or "_" in text:
+        text = _BOLD.sub("", text)
+        if "*" in text:
+            text = _ITALIC_STAR.sub(r"\1", text)
+        if "_" in text:
+            text = _ITALIC_UNDERSCORE.sub(r"\1", text)
+    if "`" in text:
+        text = text.replace("`", "")
+    return " ".join(text.split())
 
 
 def _normalize(text: str) -> str:
@@ -185,6 +194,12 @@ class _Line:
             self.kind = "header"
 
 
+@functools.lru_cache(maxsize=8192)
+def _line(raw: str) -> _Line:
+    """``_Line(raw)``, shared between finding the QA section and parsing it (lines are read-only)."""
+    return _Line(raw)
+
+
 def _split_inline_answer(question: str) -> tuple[str, str | None]:
     """``"What is X? Answer: Y"`` -> ``("What is X?", "Y")``."""
     match = _INLINE_ANSWER.search(question)
@@ -242,7 +257,7 @@ def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
             if current is not None and current.answer:
                 blank_after_answer = True
             continue
-        line = _Line(raw)
+        line = _line(raw)
         after_blank, blank_after_answer = blank_after_answer, False
         if line.kind in ("empty", "header"):
             continue
@@ -499,7 +514,7 @@ def _qa_start(lines: list[str]) -> int | None:
     for i, raw in enumerate(lines):
         if not raw.strip() or _RULE.match(raw):
             continue
-        line = _Line(raw)
+        line = _line(raw)
         if line.kind == "header" or line.kind == "question":
             return i
         if line.kind == "text" and line.numbered and "?" in line.text:
