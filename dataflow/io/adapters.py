@@ -8,6 +8,8 @@ checkpoint's own processor chat template.
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import json
 import logging
 from dataclasses import dataclass, field
@@ -20,6 +22,14 @@ from dataflow.io.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, load_imag
 logger = logging.getLogger(__name__)
 
 QWEN_VL_MODEL_TYPES = {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"}
+
+
+@functools.lru_cache(maxsize=1)
+def _transformers_major() -> int:
+    try:
+        return int(importlib.metadata.version("transformers").split(".")[0])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return 5
 
 
 def read_model_config(model_dir: str | Path) -> dict:
@@ -70,22 +80,18 @@ class ChatAdapter:
         """Pixel bounds for the model's own processor, so it agrees with ``prepare_image``."""
         if not self.is_qwen_vl:
             return {}
-        try:
-            import importlib.metadata
-
-            major = int(importlib.metadata.version("transformers").split(".")[0])
-        except (importlib.metadata.PackageNotFoundError, ValueError):
-            major = 5
-        if major >= 5:  # transformers 5 takes the bounds as `size`; min/max_pixels are deprecated
+        if _transformers_major() >= 5:  # transformers 5 takes the bounds as `size`; min/max_pixels are deprecated
             return {"size": {"shortest_edge": self.min_pixels, "longest_edge": self.max_pixels}}
         return {"min_pixels": self.min_pixels, "max_pixels": self.max_pixels}
 
-    def prepare_image(self, source: Any, max_pixels: int | None = None) -> Any:
+    def prepare_image(self, source: Any, max_pixels: int | None = None, exact: bool = True) -> Any:
+        """Load and bound one image; ``exact=False`` leaves the last resize to the model's processor."""
         return load_image(
             source,
             factor=self.factor,
             min_pixels=self.min_pixels,
             max_pixels=max_pixels if max_pixels is not None else self.max_pixels,
+            exact=exact,
         )
 
     @property

@@ -90,10 +90,14 @@ def load_image(
     factor: int = DEFAULT_FACTOR,
     min_pixels: int | None = DEFAULT_MIN_PIXELS,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    exact: bool = True,
 ) -> Any:
     """Open ``source`` (a path or a PIL image) as an upright RGB image bounded in pixels.
 
-    With ``max_pixels=None`` the image keeps its size (only made RGB and upright).
+    With ``max_pixels=None`` the image keeps its size (only made RGB and upright). With
+    ``exact=False`` the final resize to the bounded size is left to the model's own processor
+    (which must be given the same bounds): a JPEG is still decoded at a reduced scale, at most
+    twice the bounded size per side, which is most of the saving.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -131,10 +135,13 @@ def load_image(
                 # Decode at the smallest power-of-two scale still >= the target size.
                 image.draft("RGB", (target[0], target[1]) if orientation not in (5, 6, 7, 8) else (target[1], target[0]))
         image.load()
-        image = ImageOps.exif_transpose(image) or image
+        if orientation not in (None, 1):
+            image = ImageOps.exif_transpose(image) or image
         image = _to_rgb(image)
         if target is not None and image.size != target:
-            image = image.resize(target, Image.Resampling.BICUBIC)
+            oversize = image.width * image.height > 4 * target[0] * target[1]
+            if exact or oversize:
+                image = image.resize(target, Image.Resampling.BICUBIC)
         return image
     except ImageLoadError:
         raise

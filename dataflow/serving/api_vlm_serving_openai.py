@@ -14,9 +14,9 @@ import os
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Sequence
+from typing import Any
 
-from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult
+from dataflow.core.serving import GenerationResult
 from dataflow.errors import MissingDependencyError, ServingError
 from dataflow.io.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, image_to_data_url, load_image
 from dataflow.serving.base import LocalVLMServingBase, PreparedRow, failed
@@ -145,7 +145,7 @@ class APIVLMServing_openai(LocalVLMServingBase):
         return False
 
     def _call(self, row: PreparedRow) -> GenerationResult:
-        kwargs: dict[str, Any] = {"model": self.model_name, "messages": self._api_messages(row)}
+        kwargs: dict[str, Any] = {"model": self.model_name, "messages": row.payload}
         for name in ("temperature", "max_tokens", "top_p"):
             if getattr(self, name) is not None:
                 kwargs[name] = getattr(self, name)
@@ -170,21 +170,17 @@ class APIVLMServing_openai(LocalVLMServingBase):
                 attempt += 1
                 time.sleep(delay)
 
-    def generate_results(
-        self,
-        conversations: Sequence[Any],
-        image_list: Sequence[Any] | None = None,
-        video_list: Sequence[Any] | None = None,
-        audio_list: Sequence[Any] | None = None,
-        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
-    ) -> list[GenerationResult]:
-        if not conversations:
+    def _load_image(self, item: Any, images_in_row: int) -> Any:
+        return load_image(item, min_pixels=self.min_pixels, max_pixels=self.max_pixels)
+
+    def _payload(self, row: PreparedRow) -> list[dict]:
+        return self._api_messages(row)
+
+    def generate_prepared(self, rows: list[PreparedRow]) -> list[GenerationResult]:
+        """Send the prepared rows concurrently (``max_workers``); one result per row, in order."""
+        if not rows:
             return []
-        rows = self.prepare_rows(
-            conversations, image_list, video_list, audio_list, system_prompt,
-            load=lambda item, n: load_image(item, min_pixels=self.min_pixels, max_pixels=self.max_pixels),
-        )
-        _ = self.client  # fail before any work when the key is missing
+        _ = self.client  # fail before any request when the key is missing
         from tqdm.auto import tqdm
 
         results: list[GenerationResult] = [failed(r.error) if r.error else None for r in rows]  # type: ignore[misc]

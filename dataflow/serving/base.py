@@ -62,11 +62,16 @@ def resolve_model_path(name_or_path: str | None, cache_dir: str | None = None, l
 
 @dataclass
 class PreparedRow:
-    """One conversation made ready for an engine, or the reason it cannot be."""
+    """One conversation made ready for an engine, or the reason it cannot be.
+
+    ``payload`` is whatever the backend precomputes off the engine's critical path (a rendered
+    prompt, API messages).
+    """
 
     messages: list[dict] = field(default_factory=list)
     images: list[Any] = field(default_factory=list)
     error: str | None = None
+    payload: Any = None
 
 
 def _row(sequence: Sequence | None, index: int) -> Any:
@@ -88,6 +93,51 @@ class LocalVLMServingBase(VLMServingABC):
     """Shared plumbing: conversations and media in, ``GenerationResult`` per row out."""
 
     prepare_workers: int | None = None
+
+    def generate_results(
+        self,
+        conversations: Sequence[Any],
+        image_list: Sequence[Any] | None = None,
+        video_list: Sequence[Any] | None = None,
+        audio_list: Sequence[Any] | None = None,
+        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+    ) -> list[GenerationResult]:
+        """One ``GenerationResult`` per conversation, in order; bad rows carry an error.
+
+        The same as ``generate_prepared(prepare(...))``: callers that want to load the next
+        batch's images while the engine works on this one call the two halves themselves.
+        """
+        if not conversations:
+            return []
+        return self.generate_prepared(self.prepare(conversations, image_list, video_list, audio_list, system_prompt))
+
+    def prepare(
+        self,
+        conversations: Sequence[Any],
+        image_list: Sequence[Any] | None = None,
+        video_list: Sequence[Any] | None = None,
+        audio_list: Sequence[Any] | None = None,
+        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+    ) -> list[PreparedRow]:
+        """Messages, loaded images and the backend's payload per row (CPU work, thread-safe)."""
+        rows = self.prepare_rows(conversations, image_list, video_list, audio_list, system_prompt, self._load_image)
+        for row in rows:
+            if row.error is None:
+                try:
+                    row.payload = self._payload(row)
+                except Exception as err:  # e.g. a chat template that rejects this conversation
+                    row.error = f"cannot build the request: {type(err).__name__}: {err}"
+        return rows
+
+    def generate_prepared(self, rows: list[PreparedRow]) -> list[GenerationResult]:
+        """Run the engine on prepared rows; rows that failed preparation keep their error."""
+        raise NotImplementedError
+
+    def _load_image(self, item: Any, images_in_row: int) -> Any:
+        raise NotImplementedError
+
+    def _payload(self, row: PreparedRow) -> Any:
+        return None
 
     def generate_from_input_messages(
         self,

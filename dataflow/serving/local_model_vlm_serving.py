@@ -16,9 +16,9 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
-from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult
+from dataflow.core.serving import GenerationResult
 from dataflow.errors import MissingDependencyError, ServingError
 from dataflow.io.adapters import ChatAdapter, adapter_for
 from dataflow.serving.base import LocalVLMServingBase, PreparedRow, SamplingConfig, failed, resolve_model_path
@@ -250,8 +250,20 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
         per_image = max(4, budget_tokens // n_images) * adapter.factor * adapter.factor
         return max(adapter.min_pixels or 1, min(adapter.max_pixels, per_image))
 
+    def _load_image(self, item: Any, images_in_row: int) -> Any:
+        adapter = self._resolve()
+        budget = self._image_pixel_budget(images_in_row)
+        # vLLM's processor is given the adapter's bounds (mm_processor_kwargs) and resizes anyway:
+        # resizing here too would only cost time. Rows whose images share a smaller budget are
+        # resized here, exactly, because the processor only knows the global bound.
+        exact = not (adapter.mm_processor_kwargs() and budget == adapter.max_pixels)
+        return adapter.prepare_image(item, budget, exact=exact)
+
+    def _payload(self, row: PreparedRow) -> str:
+        return self._resolve().render(row.messages)
+
     def _request(self, row: PreparedRow) -> dict:
-        request: dict[str, Any] = {"prompt": self.adapter.render(row.messages)}
+        request: dict[str, Any] = {"prompt": row.payload}
         if row.images:
             request["multi_modal_data"] = {"image": row.images if len(row.images) > 1 else row.images[0]}
         return request
@@ -277,22 +289,10 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
             )
         return results
 
-    def generate_results(
-        self,
-        conversations: Sequence[Any],
-        image_list: Sequence[Any] | None = None,
-        video_list: Sequence[Any] | None = None,
-        audio_list: Sequence[Any] | None = None,
-        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
-    ) -> list[GenerationResult]:
-        """One ``GenerationResult`` per conversation, in order; bad rows carry an error."""
-        if not conversations:
+    def generate_prepared(self, rows: list[PreparedRow]) -> list[GenerationResult]:
+        """Submit every prepared row to the engine at once; one result per row, in order."""
+        if not rows:
             return []
-        adapter = self._resolve()
-        rows = self.prepare_rows(
-            conversations, image_list, video_list, audio_list, system_prompt,
-            load=lambda item, n: adapter.prepare_image(item, self._image_pixel_budget(n)),
-        )
         most_images = max((len(r.images) for r in rows), default=1)
         if self.llm is not None and self._auto_limit and most_images > self.engine_config.limit_mm_per_prompt["image"]:
             # The limit was set from earlier data; follow the data rather than fail these rows.
@@ -312,11 +312,8 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
                     "set vllm_limit_mm_per_prompt={'image': N}"
                 )
             else:
-                try:
-                    batch.append(self._request(row))
-                    where.append(i)
-                except Exception as err:  # e.g. a chat template that rejects this conversation
-                    results[i] = failed(f"cannot render the prompt: {err}")
+                batch.append(self._request(row))
+                where.append(i)
         if batch:
             for i, result in zip(where, self._run_engine(batch)):
                 results[i] = result

@@ -11,9 +11,9 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from typing import Any, Sequence
+from typing import Any
 
-from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult
+from dataflow.core.serving import GenerationResult
 from dataflow.errors import MissingDependencyError
 from dataflow.io.adapters import ChatAdapter, adapter_for
 from dataflow.serving.base import LocalVLMServingBase, PreparedRow, SamplingConfig, failed, resolve_model_path
@@ -170,7 +170,7 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
 
     def _generate_batch(self, rows: list[PreparedRow]) -> list[GenerationResult]:
         torch = _torch()
-        prompts = [self.adapter.render(r.messages) for r in rows]
+        prompts = [r.payload for r in rows]
         images = [img for r in rows for img in r.images]
         inputs = self.processor(
             text=prompts, images=images or None, padding=True, return_tensors="pt", padding_side="left"
@@ -201,21 +201,16 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
             logger.warning("a batch of %d failed (%s); retrying row by row", len(rows), err)
             return [r for row in rows for r in self._run_batch([row])]
 
-    def generate_results(
-        self,
-        conversations: Sequence[Any],
-        image_list: Sequence[Any] | None = None,
-        video_list: Sequence[Any] | None = None,
-        audio_list: Sequence[Any] | None = None,
-        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
-    ) -> list[GenerationResult]:
-        if not conversations:
+    def _load_image(self, item: Any, images_in_row: int) -> Any:
+        return self._resolve().prepare_image(item)
+
+    def _payload(self, row: PreparedRow) -> str:
+        return self._resolve().render(row.messages)
+
+    def generate_prepared(self, rows: list[PreparedRow]) -> list[GenerationResult]:
+        """Generate in batches of ``batch_size`` (similar image sizes together); one result per row."""
+        if not rows:
             return []
-        adapter = self._resolve()
-        rows = self.prepare_rows(
-            conversations, image_list, video_list, audio_list, system_prompt,
-            load=lambda item, n: adapter.prepare_image(item),
-        )
         self.load_model()
         results: list[GenerationResult | None] = [failed(r.error) if r.error else None for r in rows]
         todo = [i for i, r in enumerate(rows) if r.error is None]

@@ -163,7 +163,7 @@ def _read_json(path: str) -> list[dict]:
     data = Path(path).read_bytes()
     try:
         records = _json_loads(data)
-    except json.JSONDecodeError as err:  # orjson's error subclasses it
+    except json.JSONDecodeError:  # orjson's error subclasses it
         # orjson's position fields are less precise; re-parse with json for the line number.
         try:
             json.loads(data.decode("utf-8", errors="replace"))

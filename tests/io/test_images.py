@@ -112,3 +112,12 @@ def test_data_url():
 def test_unicode_file_names(tmp_path):
     path = save(tmp_path, Image.new("RGB", (40, 30), "blue"), "图片 çà ü.png")
     assert load_image(path, max_pixels=None).size == (40, 30)
+
+
+def test_inexact_load_leaves_the_last_resize_to_the_processor(tmp_path):
+    path = save(tmp_path, Image.new("RGB", (1024, 768), "red"), "photo.jpg")
+    exact = load_image(path, factor=28, min_pixels=3136, max_pixels=448 * 448)
+    rough = load_image(path, factor=28, min_pixels=3136, max_pixels=448 * 448, exact=False)
+    assert exact.size == (504, 364)
+    assert rough.size == (512, 384)  # decoded at half scale: within 2x of the bound per side
+    assert rough.width * rough.height <= 4 * 504 * 364

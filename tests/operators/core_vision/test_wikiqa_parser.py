@@ -181,7 +181,7 @@ CASES = {
         {"context": EIFFEL, "qas": qa(("Who is it named after?", "Gustave Eiffel"))},
     ),
     "italics_and_links_removed": (
-        f"The *Eiffel Tower* is a [lattice tower](https://en.wikipedia.org/wiki/Lattice_tower) in Paris.\n\n"
+        "The *Eiffel Tower* is a [lattice tower](https://en.wikipedia.org/wiki/Lattice_tower) in Paris.\n\n"
         "Q: What kind of tower is it?\nA: *Lattice tower*\n",
         {"context": "The Eiffel Tower is a lattice tower in Paris.", "qas": qa(("What kind of tower is it?", "Lattice tower"))},
     ),

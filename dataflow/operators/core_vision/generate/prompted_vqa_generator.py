@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -120,39 +121,56 @@ class PromptedVQAGenerator(OperatorABC):
                     break
         return conversation
 
-    def _generate(self, rows: Sequence[dict], keys: dict, media_root: str | None) -> list[GenerationResult]:
-        """Serve ``rows`` (dicts) and return one result per row, in order."""
+    def _make_chunk(self, rows: Sequence[dict], keys: dict, media_root: str | None) -> "_Chunk":
+        """Build each row's request; with a serving that splits preparation off, load its images too.
+
+        This is CPU work (image decoding) that ``run`` does for the next chunk while the engine
+        generates the current one.
+        """
         template = self._template_text()
-        results: list[GenerationResult | None] = [None] * len(rows)
-        conversations, images, videos, where = [], [], [], []
+        chunk = _Chunk(len(rows))
         for i, row in enumerate(rows):
             try:
                 image_cell = resolve_media_cell(row.get(keys["image"]), media_root) if keys["image"] else []
                 video_cell = resolve_media_cell(row.get(keys["video"]), media_root) if keys["video"] else []
             except ValueError as err:
-                results[i] = GenerationResult(error=str(err))
+                chunk.results[i] = GenerationResult(error=str(err))
                 continue
-            conversations.append(self._conversation(row, keys["conversation"], keys["prompt"], template))
-            images.append(image_cell)
-            videos.append(video_cell)
-            where.append(i)
-        if where:
-            if hasattr(self.serving, "generate_results"):
+            chunk.conversations.append(self._conversation(row, keys["conversation"], keys["prompt"], template))
+            chunk.images.append(image_cell)
+            chunk.videos.append(video_cell)
+            chunk.where.append(i)
+        if chunk.where and hasattr(self.serving, "prepare") and hasattr(self.serving, "generate_prepared"):
+            chunk.prepared = self.serving.prepare(
+                chunk.conversations, chunk.images, chunk.video_arg(), None, self.system_prompt
+            )
+        return chunk
+
+    def _serve_chunk(self, chunk: "_Chunk") -> list[GenerationResult]:
+        """Run the serving on a built chunk; one result per row, in order."""
+        if chunk.where:
+            if chunk.prepared is not None:
+                served = self.serving.generate_prepared(chunk.prepared)
+            elif hasattr(self.serving, "generate_results"):
                 served = self.serving.generate_results(
-                    conversations, image_list=images, video_list=videos if any(videos) else None,
+                    chunk.conversations, image_list=chunk.images, video_list=chunk.video_arg(),
                     system_prompt=self.system_prompt,
                 )
             else:  # a bare upstream-style serving
                 answers = self.serving.generate_from_input_messages(
-                    conversations, image_list=images, video_list=videos if any(videos) else None,
+                    chunk.conversations, image_list=chunk.images, video_list=chunk.video_arg(),
                     system_prompt=self.system_prompt,
                 )
                 served = [GenerationResult(text=a if isinstance(a, str) else "") for a in answers]
-            if len(served) != len(where):
-                raise RuntimeError(f"the serving returned {len(served)} answers for {len(where)} conversations")
-            for i, result in zip(where, served):
-                results[i] = result
-        return results  # type: ignore[return-value]
+            if len(served) != len(chunk.where):
+                raise RuntimeError(f"the serving returned {len(served)} answers for {len(chunk.where)} conversations")
+            for i, result in zip(chunk.where, served):
+                chunk.results[i] = result
+        return chunk.results  # type: ignore[return-value]
+
+    def _generate(self, rows: Sequence[dict], keys: dict, media_root: str | None) -> list[GenerationResult]:
+        """Serve ``rows`` (dicts) and return one result per row, in order."""
+        return self._serve_chunk(self._make_chunk(rows, keys, media_root))
 
     def _keys(self, frame: Any, input_conversation_key, input_prompt_key, input_image_key, input_video_key) -> dict:
         if input_prompt_key is None and input_conversation_key is None:
@@ -247,10 +265,22 @@ class PromptedVQAGenerator(OperatorABC):
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, initial=reused, desc="PromptedVQAGenerator", unit="row", disable=not show)
+        # A small first chunk gets the engine going while the next chunk's images load.
+        first = min(self.chunk_size, max(8, self.chunk_size // 8))
+        chunks = [todo[:first]] + [todo[s : s + self.chunk_size] for s in range(first, len(todo), self.chunk_size)]
+        chunks = [c for c in chunks if c]
+        # One helper thread builds (loads the images of) chunk k+1 while the engine runs chunk k.
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataflow-prefetch")
+
+        def build(k: int) -> Any:
+            return pool.submit(self._make_chunk, [records[i] for i in chunks[k]], keys, media_root)
+
         try:
-            for start in range(0, len(todo), self.chunk_size):
-                chunk = todo[start : start + self.chunk_size]
-                results = self._generate([records[i] for i in chunk], keys, media_root)
+            upcoming = build(0) if chunks else None
+            for k, chunk in enumerate(chunks):
+                built = upcoming.result()
+                upcoming = build(k + 1) if k + 1 < len(chunks) else None
+                results = self._serve_chunk(built)
                 rows = [{"i": i, "text": r.text, "error": r.error, "tokens": r.output_tokens} for i, r in zip(chunk, results)]
                 if partial is not None:
                     partial.append(rows)
@@ -268,6 +298,8 @@ class PromptedVQAGenerator(OperatorABC):
                     len(done), total, partial.path,
                 )
             raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
         bar.close()
 
         out = frame.copy()
@@ -297,3 +329,18 @@ class PromptedVQAGenerator(OperatorABC):
         except ValueError:
             return False
         return data.get("fingerprint") == key and data.get("rows") == total
+
+
+class _Chunk:
+    """The rows of one serving call: their requests, and results known before serving (bad cells)."""
+
+    def __init__(self, n: int):
+        self.results: list[GenerationResult | None] = [None] * n
+        self.conversations: list[Any] = []
+        self.images: list[list[str]] = []
+        self.videos: list[list[str]] = []
+        self.where: list[int] = []
+        self.prepared: Any = None
+
+    def video_arg(self) -> list[list[str]] | None:
+        return self.videos if any(self.videos) else None
