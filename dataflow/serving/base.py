@@ -10,6 +10,7 @@ from typing import Any, Callable, Sequence
 
 from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, VLMServingABC
 from dataflow.errors import MissingDependencyError, ServingError
+from dataflow.io.adapters import ChatAdapter, adapter_for
 from dataflow.io.images import ImageLoadError
 from dataflow.io.messages import ConversationError, build_messages
 from dataflow.utils.media import media_cell_to_list
@@ -93,6 +94,14 @@ class LocalVLMServingBase(VLMServingABC):
     """Shared plumbing: conversations and media in, ``GenerationResult`` per row out."""
 
     prepare_workers: int | None = None
+    adapter: ChatAdapter | None = None
+
+    def _resolve(self) -> ChatAdapter:
+        """The checkpoint's folder (downloaded if needed) and its chat adapter, once (local models)."""
+        if self.adapter is None:
+            self.model_path = resolve_model_path(self.hf_model_name_or_path, self.hf_cache_dir, self.hf_local_dir)
+            self.adapter = adapter_for(self.model_path, self.min_pixels, self.max_pixels)
+        return self.adapter
 
     def generate_results(
         self,

@@ -20,8 +20,8 @@ from typing import Any
 
 from dataflow.core.serving import GenerationResult
 from dataflow.errors import MissingDependencyError, ServingError
-from dataflow.io.adapters import ChatAdapter, adapter_for
-from dataflow.serving.base import LocalVLMServingBase, PreparedRow, SamplingConfig, failed, resolve_model_path
+from dataflow.io.adapters import ChatAdapter
+from dataflow.serving.base import LocalVLMServingBase, PreparedRow, SamplingConfig, failed
 
 logger = logging.getLogger(__name__)
 
@@ -152,12 +152,6 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
         self._sampling_params: Any = None
 
     # -- engine ---------------------------------------------------------------------------------
-    def _resolve(self) -> ChatAdapter:
-        if self.adapter is None:
-            self.model_path = resolve_model_path(self.hf_model_name_or_path, self.hf_cache_dir, self.hf_local_dir)
-            self.adapter = adapter_for(self.model_path, self.min_pixels, self.max_pixels)
-        return self.adapter
-
     def load_model(self, images_per_prompt: int | None = None) -> None:
         """Start the engine now (otherwise the first call does)."""
         if self.llm is not None:

@@ -15,8 +15,8 @@ from typing import Any
 
 from dataflow.core.serving import GenerationResult
 from dataflow.errors import MissingDependencyError
-from dataflow.io.adapters import ChatAdapter, adapter_for
-from dataflow.serving.base import LocalVLMServingBase, PreparedRow, SamplingConfig, failed, resolve_model_path
+from dataflow.io.adapters import ChatAdapter
+from dataflow.serving.base import LocalVLMServingBase, PreparedRow, SamplingConfig, failed
 
 logger = logging.getLogger(__name__)
 
@@ -92,12 +92,6 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
         self.processor: Any = None
         self.adapter: ChatAdapter | None = None
         self.model_path: str | None = None
-
-    def _resolve(self) -> ChatAdapter:
-        if self.adapter is None:
-            self.model_path = resolve_model_path(self.hf_model_name_or_path, self.hf_cache_dir, self.hf_local_dir)
-            self.adapter = adapter_for(self.model_path, self.min_pixels, self.max_pixels)
-        return self.adapter
 
     def load_model(self) -> None:
         """Load the model and processor now (otherwise the first call does)."""

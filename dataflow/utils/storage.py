@@ -34,7 +34,7 @@ try:  # orjson is ~10x faster than json for indented output; json is the fallbac
 except ImportError:  # pragma: no cover - exercised only where orjson is missing
     orjson = None
 
-__all__ = ["CACHE_TYPES", "DataFlowStorage", "FileStorage", "read_records", "write_records"]
+__all__ = ["CACHE_TYPES", "DataFlowStorage", "FileStorage", "read_frame", "read_records", "write_records"]
 
 CACHE_TYPES = ("json", "jsonl", "csv", "parquet", "pickle")
 _EXTENSIONS = {
@@ -247,6 +247,11 @@ def read_records(path: str) -> Any:
         "pickle": _read_pickle,
     }[fmt]
     return reader(path)
+
+
+def read_frame(path: str) -> Any:
+    """Read a file (format from its extension) into a DataFrame whose cells are exactly the file's values."""
+    return _convert(read_records(path), "dataframe")
 
 
 def _dumps_json(records: list[dict], indent: bool) -> bytes:

@@ -1,0 +1,318 @@
+"""Run an unchanged pipeline on a Ray cluster (Ray Data).
+
+``RayPipelineRunner(pipeline).run()`` calls the pipeline's own ``forward()`` once with its
+operators swapped for recorders, which yields the plan: which operator runs at which step with which
+keys. Each step then runs on Ray Data: model-backed operators (those with a ``serving``) in a pool of
+actors, each holding one copy of the operator and so one serving (its engine loads inside the actor),
+model-free operators (``WikiQARefiner``) as plain batch tasks. Both call the operator's storage-free
+``process(frame, ...)``, exactly the code a single machine runs.
+
+Outputs, per step n:
+
+* shards: ``{cache_path}/{prefix}_step{n}.shards/shard-*.jsonl``, written atomically by the worker
+  that made them, each row tagged with its stable row id (``_row_id``, the row's position in the
+  input);
+* the step file users expect on one machine, ``{cache_path}/{prefix}_step{n}.{cache_type}``,
+  assembled from the shards in input order once every row is there.
+
+Rerunning after a node, actor or driver failure skips the rows already in shards (by row id) and
+never duplicates one: a retried batch rewrites the same shard name, and assembly keeps one row per id.
+A shard folder made from other input data or other settings is discarded (``_FINGERPRINT``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dataflow.errors import DataFlowError, MissingDependencyError
+from dataflow.utils.fingerprint import fingerprint, frame_fingerprint
+from dataflow.utils.fs import atomic_write_bytes
+from dataflow.utils.storage import read_frame, read_records, write_records
+
+logger = logging.getLogger(__name__)
+
+ROW_ID = "_row_id"
+_SHARD_SUFFIX = ".jsonl"
+
+
+def _ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError("ray", "ray", "RayPipelineRunner") from None
+    return ray
+
+
+@dataclass
+class PlannedStep:
+    """One operator call recorded from ``forward()``."""
+
+    index: int  # the storage step it reads (0: the first-entry file)
+    operator: Any
+    kwargs: dict
+    storage: Any
+
+    @property
+    def model_backed(self) -> bool:
+        return getattr(self.operator, "serving", None) is not None
+
+
+class _Recorder:
+    """Stands in for an operator during planning: ``run`` records instead of running."""
+
+    def __init__(self, operator: Any, plan: list[PlannedStep]):
+        self._operator = operator
+        self._plan = plan
+
+    def run(self, storage: Any, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            raise DataFlowError("RayPipelineRunner needs operators' run() arguments by keyword")
+        self._plan.append(PlannedStep(storage.operator_step, self._operator, dict(kwargs), storage))
+        return kwargs.get("output_key") or kwargs.get("output_answer_key")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._operator, name)
+
+
+def plan_pipeline(pipeline: Any) -> list[PlannedStep]:
+    """The operator calls ``pipeline.forward()`` makes, in order, without running any of them."""
+    from dataflow.core.operator import OperatorABC
+
+    plan: list[PlannedStep] = []
+    swapped = {name: value for name, value in vars(pipeline).items() if isinstance(value, OperatorABC)}
+    try:
+        for name, operator in swapped.items():
+            setattr(pipeline, name, _Recorder(operator, plan))
+        pipeline.forward()
+    finally:
+        for name, operator in swapped.items():
+            setattr(pipeline, name, operator)
+        storage = getattr(pipeline, "storage", None)
+        if storage is not None and hasattr(storage, "reset"):
+            storage.reset()
+    if not plan:
+        raise DataFlowError("pipeline.forward() ran no operator: nothing to run on Ray")
+    for earlier, later in zip(plan, plan[1:]):
+        if later.index != earlier.index + 1:
+            raise DataFlowError("RayPipelineRunner runs linear pipelines: each operator must read the step before it")
+    return plan
+
+
+# ----------------------------------------------------------------------------------------------
+# what runs on the workers
+# ----------------------------------------------------------------------------------------------
+def _process_kwargs(operator: Any, kwargs: dict, media_root: str | None) -> dict:
+    if "media_root" in inspect.signature(operator.process).parameters:
+        return {**kwargs, "media_root": media_root}
+    return kwargs
+
+
+_ROW_JSON = "_row_json"
+
+
+def _decode(batch: Any) -> Any:
+    """A batch of (row id, row as JSON) back into the rows' DataFrame, values exactly as read.
+
+    Rows travel through Ray as JSON text so that Arrow never re-types a cell (a string id "007",
+    nested conversations, mixed types): the operator sees what a single machine would.
+    """
+    from dataflow.utils.storage import _frame_from_records
+
+    ids = [int(i) for i in batch[ROW_ID].tolist()]
+    records = [json.loads(text) for text in batch[_ROW_JSON].tolist()]
+    frame = _frame_from_records(records)
+    frame[ROW_ID] = ids
+    return frame
+
+
+def _write_shard(frame: Any, shard_dir: str) -> Any:
+    """Write one processed batch as a shard named by its row ids; return the ids it holds."""
+    import pandas as pd
+
+    ids = [int(i) for i in frame[ROW_ID].tolist()]
+    digest = hashlib.sha256(json.dumps(ids).encode()).hexdigest()[:12]
+    write_records(os.path.join(shard_dir, f"shard-{min(ids):012d}-{digest}{_SHARD_SUFFIX}"), frame)
+    return pd.DataFrame({ROW_ID: ids})
+
+
+class _ModelWorker:
+    """A Ray actor's state: one copy of a model-backed operator (and so one serving)."""
+
+    def __init__(self, operator: Any, kwargs: dict, media_root: str | None, shard_dir: str):
+        self.operator = operator
+        self.kwargs = _process_kwargs(operator, kwargs, media_root)
+        self.shard_dir = shard_dir
+
+    def __call__(self, batch: Any) -> Any:
+        return _write_shard(self.operator.process(_decode(batch), **self.kwargs), self.shard_dir)
+
+
+def _map_free(batch: Any, operator: Any, kwargs: dict, media_root: str | None, shard_dir: str) -> Any:
+    return _write_shard(operator.process(_decode(batch), **_process_kwargs(operator, kwargs, media_root)), shard_dir)
+
+
+# ----------------------------------------------------------------------------------------------
+# the driver
+# ----------------------------------------------------------------------------------------------
+def read_input(path: str) -> Any:
+    """A JSON/JSONL/Parquet/CSV file, or a folder of such shards (read in name order), as a DataFrame."""
+    import pandas as pd
+
+    source = Path(path)
+    files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith((".", "_"))) if source.is_dir() else [source]
+    if not files:
+        raise DataFlowError(f"no input files in {source}")
+    frames = [read_frame(str(f)) for f in files]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+class RayPipelineRunner:
+    """Run a pipeline's ``forward()`` on Ray Data.
+
+    Args:
+        pipeline: an object with ``storage`` (a ``FileStorage``) and ``forward()`` calling operators'
+            ``run(storage=self.storage.step(), ...)``, such as ``ContextVQAPipeline``. Not modified.
+        num_actors: actors for each model-backed step (each holds one serving). Tune this first:
+            one per GPU (or per ``vllm_tensor_parallel_size`` GPUs).
+        gpus_per_actor: GPUs each actor reserves (0 on CPU-only clusters).
+        cpus_per_actor: CPUs each actor reserves.
+        batch_size: rows per call into an actor; large enough to keep the engine full (vLLM
+            batches them continuously), small enough that a lost batch costs little.
+        max_retries: Ray retries of a failed batch and restarts of a dead actor.
+        ray_address: ``ray.init`` address (None: the running cluster, or a local one).
+
+    Example:
+        >>> from gpu_pipelines.context_vqa import ContextVQAPipeline
+        >>> RayPipelineRunner(ContextVQAPipeline(), num_actors=8, gpus_per_actor=1, batch_size=256).run()
+    """
+
+    def __init__(
+        self,
+        pipeline: Any,
+        num_actors: int = 1,
+        gpus_per_actor: float = 1,
+        cpus_per_actor: float = 1,
+        batch_size: int = 256,
+        max_retries: int = 3,
+        ray_address: str | None = None,
+    ):
+        if num_actors < 1 or batch_size < 1:
+            raise ValueError("num_actors and batch_size must be positive")
+        self.pipeline = pipeline
+        self.num_actors = num_actors
+        self.gpus_per_actor = gpus_per_actor
+        self.cpus_per_actor = cpus_per_actor
+        self.batch_size = batch_size
+        self.max_retries = max_retries
+        self.ray_address = ray_address
+
+    def run(self) -> list[str]:
+        """Run every step; return the step files written."""
+        ray = _ray()
+        if not ray.is_initialized():
+            ray.init(address=self.ray_address, ignore_reinit_error=True, log_to_driver=True)
+        plan = plan_pipeline(self.pipeline)
+        first = plan[0].storage
+        frame = read_input(first.first_entry_file_name) if plan[0].index == 0 else None
+        written = []
+        for step in plan:
+            if frame is None:
+                frame = read_input(step.storage.read_path)
+            frame = self._run_step(step, frame.reset_index(drop=True))
+            written.append(step.storage.write_path)
+        return written
+
+    def _step_fingerprint(self, step: PlannedStep, frame: Any) -> str:
+        operator = step.operator
+        settings = {k: v for k, v in vars(operator).items() if k != "serving"}
+        serving = getattr(operator, "serving", None)
+        return fingerprint(
+            type(operator).__name__, step.kwargs, frame_fingerprint(frame), settings,
+            serving.fingerprint() if hasattr(serving, "fingerprint") else type(serving).__name__,
+        )
+
+    def _done_ids(self, shard_dir: Path) -> set[int]:
+        done: set[int] = set()
+        for shard in shard_dir.glob(f"shard-*{_SHARD_SUFFIX}"):
+            done.update(int(r[ROW_ID]) for r in read_records(str(shard)))
+        return done
+
+    def _run_step(self, step: PlannedStep, frame: Any) -> Any:
+        ray = _ray()
+        started = time.perf_counter()
+        name = type(step.operator).__name__
+        out_path = Path(step.storage.write_path)
+        shard_dir = Path(str(out_path.with_suffix("")) + ".shards")
+        key = self._step_fingerprint(step, frame)
+        stamp = shard_dir / "_FINGERPRINT"
+        if shard_dir.exists() and (not stamp.exists() or stamp.read_text() != key):
+            logger.info("%s: discarding %s (made from other data or settings)", name, shard_dir)
+            shutil.rmtree(shard_dir)
+        shard_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(stamp, key.encode())
+
+        from dataflow.utils.storage import _raw_records_from_frame, _json_default
+
+        done = self._done_ids(shard_dir)
+        todo = [
+            {ROW_ID: i, _ROW_JSON: json.dumps(record, ensure_ascii=False, default=_json_default)}
+            for i, record in enumerate(_raw_records_from_frame(frame))
+            if i not in done
+        ]
+        logger.info("%s on Ray: rows %d, already in shards %d, to process %d", name, len(frame), len(done), len(todo))
+        if todo:
+            media_root = getattr(step.storage, "media_root", None)
+            dataset = ray.data.from_items(todo, override_num_blocks=max(1, -(-len(todo) // self.batch_size)))
+            if step.model_backed:
+                processed = dataset.map_batches(
+                    _ModelWorker,
+                    fn_constructor_args=(step.operator, step.kwargs, media_root, str(shard_dir)),
+                    batch_size=self.batch_size,
+                    batch_format="pandas",
+                    concurrency=self.num_actors,
+                    num_gpus=self.gpus_per_actor,
+                    num_cpus=self.cpus_per_actor,
+                    # Passed through to the actors; Ray 2.60 warns that this form goes away in 2.64 (pinned below it).
+                    max_restarts=self.max_retries,
+                    max_task_retries=self.max_retries,
+                )
+            else:
+                processed = dataset.map_batches(
+                    _map_free,
+                    fn_args=(step.operator, step.kwargs, media_root, str(shard_dir)),
+                    batch_size=self.batch_size,
+                    batch_format="pandas",
+                    max_retries=self.max_retries,
+                )
+            sent = sum(len(batch[ROW_ID]) for batch in processed.iter_batches(batch_format="pandas"))
+        else:
+            sent = 0
+        result = self._assemble(shard_dir, len(frame), name)
+        write_records(str(out_path), result)
+        logger.info(
+            "%s on Ray: rows %d, reused %d, sent to the %s %d, %.1fs -> %s",
+            name, len(frame), len(done), "model" if step.model_backed else "workers", sent,
+            time.perf_counter() - started, out_path,
+        )
+        return result
+
+    def _assemble(self, shard_dir: Path, total: int, name: str) -> Any:
+        import pandas as pd
+
+        shards = sorted(shard_dir.glob(f"shard-*{_SHARD_SUFFIX}"))
+        frames = [read_frame(str(s)) for s in shards]
+        merged = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({ROW_ID: []})
+        merged = merged.drop_duplicates(subset=ROW_ID, keep="first").sort_values(ROW_ID, kind="stable")
+        if len(merged) != total:
+            raise DataFlowError(f"{name}: shards in {shard_dir} hold {len(merged)} of {total} rows; rerun to finish")
+        return merged.drop(columns=[ROW_ID]).reset_index(drop=True)
