@@ -111,11 +111,12 @@ def test_bad_rows_are_recorded_and_the_run_continues(tmp_path):
     assert [p["context_vqa"] for p in parsed[1:]] == [{"context": "", "qas": []}] * 3
 
 
-def test_crash_loses_at_most_the_chunk_in_flight_and_rerun_resumes(tmp_path):
+def test_crash_loses_at_most_the_chunk_in_flight_and_rerun_resumes(tmp_path, caplog):
     src = make_rows(tmp_path, 10)
-    crashing = RecordingServing(crash_after_calls=2)  # chunks of 4: rows 0-7 saved, crash on 8-9
-    with pytest.raises(KeyboardInterrupt):
+    crashing = RecordingServing(crash_after_calls=2)  # chunks of 4: rows 0-7 saved, Ctrl-C on 8-9
+    with pytest.raises(KeyboardInterrupt), caplog.at_level("WARNING", logger="dataflow"):
         run_gen(tmp_path, src, crashing)
+    assert "Interrupted: 8 of 10 rows are saved" in caplog.text and "run the same command again" in caplog.text
     partial = tmp_path / "cache" / "t_step1.json.partial.jsonl"
     assert len(partial.read_text().splitlines()) == 1 + 8
     assert not (tmp_path / "cache" / "t_step1.json").exists()
