@@ -180,6 +180,20 @@ CASES = {
         f"{EIFFEL}\n\n```json\n[{{\"question\": \"Who is it named after?\", \"answer\": \"Gustave Eiffel\"}}]\n```",
         {"context": EIFFEL, "qas": qa(("Who is it named after?", "Gustave Eiffel"))},
     ),
+    "separate_question_and_answer_lists": (
+        f"{EIFFEL}\n\nQuestions:\n1. Who is it named after?\n2. What city is it in?\n\nAnswers:\n1. Gustave Eiffel\n2. Paris\n",
+        {"context": EIFFEL, "qas": qa(("Who is it named after?", "Gustave Eiffel"), ("What city is it in?", "Paris"))},
+    ),
+    "wiki_markup_headers_and_inline_title_label": (
+        f"Wikipedia Article: Eiffel Tower\n\n== History ==\n{EIFFEL}\n\n== Reception ==\n{EIFFEL_2}\n\n"
+        "Question: Who is it named after?\nAnswers: Gustave Eiffel\n",
+        {"context": f"{EIFFEL}\n\n{EIFFEL_2}", "qas": qa(("Who is it named after?", "Gustave Eiffel"))},
+    ),
+    "json_inside_prose": (
+        'Here is the result in JSON format: {"article": "' + EIFFEL + '", "qa_pairs": [{"Q": "Who is it named after?", '
+        '"A": "Gustave Eiffel"}]} I hope this helps!',
+        {"context": EIFFEL, "qas": qa(("Who is it named after?", "Gustave Eiffel"))},
+    ),
     "italics_and_links_removed": (
         "The *Eiffel Tower* is a [lattice tower](https://en.wikipedia.org/wiki/Lattice_tower) in Paris.\n\n"
         "Q: What kind of tower is it?\nA: *Lattice tower*\n",

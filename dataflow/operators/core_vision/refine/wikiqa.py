@@ -92,14 +92,14 @@ _Q_LABEL = re.compile(
 _A_LABEL = re.compile(
     r"^(?:"
     rf"(?:[Aa](?:nswer|NSWER)?|Ans\.?)\s*\#?\s*\d+(?:{_SEP}|(?=\s)|$)"
-    rf"|(?:Answer|ANSWER|answer|Ans\.?)(?:{_SEP}|$)"
+    rf"|(?:Answers?|ANSWERS?|answers?|Ans\.?)(?:{_SEP}|$)"
     rf"|A{_SEP}"
     r")\s*(?P<rest>.*)$"
 )
 _INLINE_ANSWER = re.compile(r"(?:(?<=\?)|\s)[-\u2013\u2014|]?\s*\(?(?:Answer|ANSWER|answer|Ans|A)\s*\d*\s*:\s*")
 _ARTICLE_LABEL = re.compile(
-    r"^(?P<label>(?:the\s+)?(?:wikipedia(?:[- ]style)?\s+(?:article|entry)|wiki\s+article|article|wikipedia|"
-    r"context|passage|title))\s*(?::\s*(?P<rest>.*)|$)",
+    r"^(?P<label>(?:the\s+)?(?:wikipedia(?:[- ]style)?\s+(?:article|entry)(?:\s+title)?|wiki\s+article|"
+    r"article(?:\s+title)?|wikipedia|context|passage|title|heading))\s*(?::\s*(?P<rest>.*)|$)",
     re.I,
 )
 _CHATTER = re.compile(
@@ -244,6 +244,8 @@ def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
     pairs: list[_Pair] = []
     current: _Pair | None = None
     blank_after_answer = False
+    # "Questions: 1. ... 2. ...  Answers: 1. ... 2. ...": answers that fill earlier questions in order.
+    answer_queue: list[_Pair] = []
 
     def start(question: str, inline_answer: str | None = None) -> _Pair:
         pair = _Pair(question)
@@ -261,12 +263,21 @@ def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
         after_blank, blank_after_answer = blank_after_answer, False
         if line.kind in ("empty", "header"):
             continue
+        if answer_queue and line.kind != "question":
+            if line.text:
+                answer_queue.pop(0).answer = [line.text]
+            continue
         if line.kind == "question":
+            answer_queue = []
             q, a = _split_inline_answer(line.text)
             current = start(q, a)
             continue
         if line.kind == "answer":
             if current is None:
+                continue
+            pending = [p for p in pairs if not p.answer]
+            if not line.text and len(pending) >= 2 and pending[-1] is current:
+                answer_queue = pending
                 continue
             if current.answer is None or not current.answer:
                 current.answer = [line.text] if line.text else []
@@ -383,6 +394,7 @@ def _find_table(lines: list[str]) -> tuple[int, int, list[tuple[str, str]]] | No
     return None
 
 
+_JSON_QA_KEY = re.compile(r'"(?:q|question|questions|qas|qa|qa_pairs)"\s*:', re.I)
 _FENCED = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n(.*?)\n?```", re.S)
 _CONTEXT_KEYS = ("context", "article", "wikipedia_article", "wikipedia article", "wiki_article", "passage", "text", "content")
 _QAS_KEYS = (
@@ -448,6 +460,11 @@ def _try_json(text: str) -> dict | None:
     stripped = text.strip()
     if stripped[:1] in "{[":
         candidates.append((stripped, ""))
+    elif not candidates and _JSON_QA_KEY.search(text):
+        # A JSON object inside prose ("Here is the JSON: {...}").
+        first, last = text.find("{"), text.rfind("}")
+        if 0 <= first < last:
+            candidates.append((text[first : last + 1], text[:first]))
     for payload_text, outside in candidates:
         try:
             payload = json.loads(payload_text, strict=False)
@@ -468,6 +485,12 @@ def _try_json(text: str) -> dict | None:
 # article
 # ------------------------------------------------------------------------------------------
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?:(?!\1).)+\1\s*:?\s*$")
+_WIKI_HEADING = re.compile(r"^\s*(=+)\s*[^=].*?\s*\1\s*$")
+
+
+def _is_title(text: str) -> bool:
+    """A short line without sentence punctuation: a title, not the article's first sentence."""
+    return len(text) < 80 and not text.rstrip().endswith((".", "!", "?", ":", ";", ","))
 
 
 def _article_text(lines: list[str]) -> str:
@@ -485,7 +508,7 @@ def _article_text(lines: list[str]) -> str:
         if not raw.strip() or _RULE.match(raw) or _FENCE.match(raw):
             close()
             continue
-        if _HEADING.match(raw) or _BOLD_LINE.match(raw):
+        if _HEADING.match(raw) or _BOLD_LINE.match(raw) or _WIKI_HEADING.match(raw):
             close()  # headings and bold title lines are not article text
             continue
         body = _BULLET.sub("", _QUOTE.sub("", raw))
@@ -496,10 +519,11 @@ def _article_text(lines: list[str]) -> str:
         first_content = False
         label = _ARTICLE_LABEL.match(clean)
         if label:
-            if label["label"].lower() == "title" or not label["rest"]:
+            rest = (label["rest"] or "").strip()
+            if label["label"].lower() in ("title", "heading") or "title" in label["label"].lower() or not rest or _is_title(rest):
                 close()
                 continue
-            clean = label["rest"].strip()
+            clean = rest
         if clean:
             current.append(clean)
     close()
