@@ -143,24 +143,34 @@ def build_tiny_qwen2_5_vl(
             "fullatt_block_indexes": [1],
             "out_hidden_size": 2 * head_dim,
         },
-        image_token_id=ids["<|image_pad|>"],
-        video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"],
-        vision_end_token_id=ids["<|vision_end|>"],
-        bos_token_id=ids["<|endoftext|>"],
-        eos_token_id=ids["<|im_end|>"],
-        pad_token_id=ids["<|endoftext|>"],
+        **_special_token_ids(ids),
         tie_word_embeddings=False,
     )
     torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(config).to(torch.bfloat16)
+    _save_model(Qwen2_5_VLForConditionalGeneration(config).to(torch.bfloat16), out, ids)
+    _save_processor(out, tokenizer, max_pixels)
+    return str(out)
+
+
+def _special_token_ids(ids: dict) -> dict:
+    """The model config's special-token ids, from the tokenizer's."""
+    return {
+        "image_token_id": ids["<|image_pad|>"],
+        "video_token_id": ids["<|video_pad|>"],
+        "vision_start_token_id": ids["<|vision_start|>"],
+        "vision_end_token_id": ids["<|vision_end|>"],
+        "bos_token_id": ids["<|endoftext|>"],
+        "eos_token_id": ids["<|im_end|>"],
+        "pad_token_id": ids["<|endoftext|>"],
+    }
+
+
+def _save_model(model, out: Path, ids: dict) -> None:
+    """Save ``model`` with a generation config that stops at ``<|im_end|>``, as Qwen's does."""
     model.generation_config.eos_token_id = ids["<|im_end|>"]
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     model.generation_config.bos_token_id = ids["<|endoftext|>"]
     model.save_pretrained(out)
-
-    _save_processor(out, tokenizer, max_pixels)
-    return str(out)
 
 
 def _save_processor(out: Path, tokenizer, max_pixels: int) -> None:
@@ -237,20 +247,13 @@ def build_random_qwen2_5_vl_3b(path: str | os.PathLike, *, device: str = "cuda",
     config = Qwen2_5_VLConfig(
         text_config={**QWEN2_5_VL_3B_TEXT, "bos_token_id": ids["<|endoftext|>"], "eos_token_id": ids["<|im_end|>"]},
         vision_config=QWEN2_5_VL_3B_VISION,
-        image_token_id=ids["<|image_pad|>"],
-        video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"],
-        vision_end_token_id=ids["<|vision_end|>"],
-        bos_token_id=ids["<|endoftext|>"],
-        eos_token_id=ids["<|im_end|>"],
+        **_special_token_ids(ids),
         tie_word_embeddings=True,
     )
     torch.manual_seed(0)
     with torch.device(device):
         model = Qwen2_5_VLForConditionalGeneration._from_config(config, dtype=torch.bfloat16)
-    model.generation_config.eos_token_id = ids["<|im_end|>"]
-    model.generation_config.pad_token_id = ids["<|endoftext|>"]
-    model.save_pretrained(out)
+    _save_model(model, out, ids)
     del model
     _save_processor(out, tokenizer, max_pixels)
     return str(out)
