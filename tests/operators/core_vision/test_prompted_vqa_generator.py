@@ -214,3 +214,19 @@ def test_unicode_image_names_resolve(tmp_path):
     run_gen(tmp_path, src, serving)
     assert serving.calls[0]["images"] == [[str(tmp_path / "data" / "фото 写真.png")]]
     assert read_step(tmp_path)[0]["vqa_error"] is None
+
+
+def test_an_engine_failure_keeps_saved_rows_and_says_so(tmp_path, caplog):
+    class Dies(RecordingServing):
+        def generate_results(self, conversations, *args, **kwargs):
+            if self.calls:
+                raise RuntimeError("CUDA out of memory")
+            return super().generate_results(conversations, *args, **kwargs)
+
+    src = make_rows(tmp_path, 10)
+    with pytest.raises(RuntimeError, match="out of memory"), caplog.at_level("WARNING", logger="dataflow"):
+        run_gen(tmp_path, src, Dies())
+    assert "Stopped by RuntimeError: 4 of 10 rows are saved" in caplog.text
+    resumed = RecordingServing()
+    run_gen(tmp_path, src, resumed)
+    assert sum(len(c["conversations"]) for c in resumed.calls) == 6

@@ -289,12 +289,13 @@ class PromptedVQAGenerator(OperatorABC):
                 sent += len(chunk)
                 tokens += sum(r.output_tokens or 0 for r in results)
                 bar.update(len(chunk))
-        except KeyboardInterrupt:
+        except BaseException as err:  # Ctrl-C, or the engine died: say what is kept, then stop
             bar.close()
             if partial is not None:
                 partial.close()
                 logger.warning(
-                    "Interrupted: %d of %d rows are saved in %s; run the same command again to resume.",
+                    "%s: %d of %d rows are saved in %s; run the same command again to resume.",
+                    "Interrupted" if isinstance(err, KeyboardInterrupt) else f"Stopped by {type(err).__name__}",
                     len(done), total, partial.path,
                 )
             raise
