@@ -81,8 +81,10 @@ def test_env_prints_versions(tmp_path):
 def test_importing_dataflow_stays_light():
     code = (
         "import sys, dataflow, dataflow.core, dataflow.utils.storage, dataflow.operators, dataflow.cli;"
-        "from dataflow.operators.core_vision import WikiQARefiner;"
-        "print(sorted(m for m in ('torch', 'vllm', 'transformers', 'openai') if m in sys.modules))"
+        "from dataflow.operators.core_vision import PromptedVQAGenerator, WikiQARefiner;"
+        "import dataflow.serving.local_model_vlm_serving, dataflow.serving.transformers_vlm_serving;"
+        "import dataflow.serving.api_vlm_serving_openai, dataflow.ray, dataflow.testing;"
+        "print(sorted(m for m in ('torch', 'vllm', 'transformers', 'openai', 'ray') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
