@@ -286,9 +286,6 @@ def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
             continue
 
         text = line.text
-        is_question = text.endswith("?") or (
-            (line.numbered or line.bulleted) and _split_at_question_mark(text)[1] is not None and current is None
-        )
         if line.numbered or line.bulleted:
             awaiting_answer = current is not None and not current.answer and current.q_text().endswith("?")
             if "?" in text and not (awaiting_answer and line.bulleted and not line.numbered):
@@ -310,7 +307,7 @@ def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
         # plain text line
         if current is not None and (current.answer or pairs) and _NOTE.match(text):
             break
-        if is_question and len(text) < 400 and (current is None or current.answer):
+        if text.endswith("?") and len(text) < 400 and (current is None or current.answer):
             current = start(*_split_inline_answer(text))
             continue
         if current is None:
