@@ -3,10 +3,56 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 from pathlib import Path
 from typing import Iterator
+
+logger = logging.getLogger(__name__)
+
+_TEMP_SUFFIX = ".tmp"
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the OS allows (Linux ``/proc``)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, then put it back
+    os.umask(mask)
+    return mask
+
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name}."
+
+
+def remove_stale_temp_files(path: str | os.PathLike) -> int:
+    """Remove temporary files that a writer of ``path`` left when it was killed mid-write.
+
+    Only call this while holding the lock that makes you ``path``'s only writer. Returns how
+    many files were removed.
+    """
+    target = Path(path)
+    removed = 0
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return 0
+    prefix = _temp_prefix(target)
+    for name in names:
+        if name.startswith(prefix) and name.endswith(_TEMP_SUFFIX):
+            with contextlib.suppress(OSError):
+                os.unlink(target.parent / name)
+                removed += 1
+    if removed:
+        logger.info("removed %d temporary file(s) of %s left by an interrupted write", removed, target)
+    return removed
 
 
 def fsync_dir(folder: str | os.PathLike) -> None:
@@ -28,12 +74,17 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     """Yield a temporary path in ``path``'s folder; on success it replaces ``path`` atomically.
 
     The temporary file is flushed and fsynced before ``os.replace``, and the folder is fsynced
-    after it. On error the temporary file is removed and ``path`` is left as it was.
+    after it. On error the temporary file is removed and ``path`` is left as it was. The file
+    gets the permissions a plain ``open()`` would give (``0o666`` less the umask), not
+    ``mkstemp``'s private ``0o600``: colleagues on a shared machine can read the results.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=_TEMP_SUFFIX, dir=target.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())
+    finally:
+        os.close(fd)
     try:
         yield tmp
         with open(tmp, "rb+") as fh:

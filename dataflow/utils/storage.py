@@ -159,31 +159,47 @@ def _decode_error(path: str, err: json.JSONDecodeError, line_offset: int = 0) ->
     return StorageError(f"{path}: invalid JSON at line {line}, column {err.colno}: {err.msg}")
 
 
+def _check_utf8(path: str, data: bytes, byte_offset: int = 0) -> None:
+    """Raise a ``StorageError`` naming the file and byte offset of the first non-UTF-8 byte."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        offset = byte_offset + err.start
+        raise StorageError(
+            f"{path}: not valid UTF-8 at byte offset {offset} (byte 0x{data[err.start]:02x}); "
+            "JSON files must be UTF-8. Re-encode it, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+
+
 def _read_json(path: str) -> list[dict]:
     data = Path(path).read_bytes()
     try:
         records = _json_loads(data)
     except json.JSONDecodeError:  # orjson's error subclasses it
+        _check_utf8(path, data)
         # orjson's position fields are less precise; re-parse with json for the line number.
         try:
-            json.loads(data.decode("utf-8", errors="replace"))
+            json.loads(data.decode("utf-8"))
         except json.JSONDecodeError as precise:
-            err = precise
-        raise _decode_error(path, err) from None
+            raise _decode_error(path, precise) from None
+        raise StorageError(f"{path}: invalid JSON") from None
     return _check_records(records, path)
 
 
 def _read_jsonl(path: str) -> list[dict]:
     records = []
+    offset = 0
     with open(path, "rb") as fh:
         for lineno, line in enumerate(fh, start=1):
+            line_start, offset = offset, offset + len(line)
             if not line.strip():
                 continue
             try:
                 record = _json_loads(line)
             except json.JSONDecodeError:
+                _check_utf8(path, line, line_start)
                 try:
-                    json.loads(line.decode("utf-8", errors="replace"))
+                    json.loads(line.decode("utf-8"))
                 except json.JSONDecodeError as precise:
                     raise _decode_error(path, precise, line_offset=lineno - 1) from None
                 raise StorageError(f"{path}: invalid JSON at line {lineno}") from None

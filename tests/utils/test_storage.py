@@ -127,6 +127,17 @@ def test_malformed_jsonl_names_line(tmp_path):
         FileStorage(str(path)).step().read()
 
 
+@pytest.mark.parametrize("name", ["latin1.json", "latin1.jsonl"])
+def test_non_utf8_input_names_the_file_and_byte_offset(tmp_path, name):
+    path = tmp_path / name
+    row = '{"caption": "caf\u00e9", "image": "a.png"}'
+    body = f"[{row}, {row}]" if name.endswith(".json") else f"{row}\n{row}\n"
+    path.write_bytes(body.encode("latin-1"))  # é as one byte 0xe9: not UTF-8
+    first = body.encode("latin-1").index(b"\xe9")
+    with pytest.raises(StorageError, match=rf"{name}: not valid UTF-8 at byte offset {first} \(byte 0xe9\)"):
+        FileStorage(str(path)).step().read()
+
+
 @pytest.mark.parametrize(
     "content, message",
     [
