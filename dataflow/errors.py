@@ -9,6 +9,10 @@ class StorageError(DataFlowError):
     """A storage cannot read or write what it was asked to (missing file, bad format, misuse)."""
 
 
+class StepBusyError(StorageError):
+    """Another run holds the lock of the step file this run would write (or read)."""
+
+
 class InputDataError(DataFlowError, ValueError):
     """The input data as a whole cannot be processed (e.g. a required column is missing)."""
 

@@ -35,7 +35,8 @@ from typing import Any
 
 from dataflow.errors import DataFlowError, MissingDependencyError
 from dataflow.utils.fingerprint import fingerprint, frame_fingerprint
-from dataflow.utils.fs import atomic_write_bytes
+from dataflow.utils.durable import StepLock, record_step_file
+from dataflow.utils.fs import atomic_write_bytes, remove_stale_temp_files
 from dataflow.utils.storage import read_frame, read_records, write_records
 
 logger = logging.getLogger(__name__)
@@ -241,17 +242,35 @@ class RayPipelineRunner:
             serving.fingerprint() if hasattr(serving, "fingerprint") else type(serving).__name__,
         )
 
-    def _done_ids(self, shard_dir: Path) -> set[int]:
+    def _done_ids(self, shard_dir: Path, total: int) -> set[int]:
+        """Row ids already in shards. A shard is read back as untrusted input: an unreadable one,
+        or one holding row ids outside the input, is removed and its rows are processed again."""
         done: set[int] = set()
         for shard in shard_dir.glob(f"shard-*{_SHARD_SUFFIX}"):
-            done.update(int(r[ROW_ID]) for r in read_records(str(shard)))
+            try:
+                ids = [r.get(ROW_ID) for r in read_records(str(shard))]
+            except DataFlowError as err:
+                ids, why = [], str(err)
+            else:
+                why = "" if ids and all(type(i) is int and 0 <= i < total for i in ids) else "row ids outside the input"
+            if why:
+                logger.warning("discarding shard %s (%s); its rows are processed again", shard, why)
+                shard.unlink(missing_ok=True)
+                continue
+            done.update(ids)
         return done
 
     def _run_step(self, step: PlannedStep, frame: Any) -> Any:
+        """Run one step under the same lock a single-machine run takes, so the two never mix."""
+        out_path = Path(step.storage.write_path)
+        with StepLock(out_path):
+            remove_stale_temp_files(out_path)
+            return self._run_locked_step(step, frame, out_path)
+
+    def _run_locked_step(self, step: PlannedStep, frame: Any, out_path: Path) -> Any:
         ray = _ray()
         started = time.perf_counter()
         name = type(step.operator).__name__
-        out_path = Path(step.storage.write_path)
         shard_dir = Path(str(out_path.with_suffix("")) + ".shards")
         key = self._step_fingerprint(step, frame)
         stamp = shard_dir / "_FINGERPRINT"
@@ -263,7 +282,7 @@ class RayPipelineRunner:
 
         from dataflow.utils.storage import _raw_records_from_frame, _json_default
 
-        done = self._done_ids(shard_dir)
+        done = self._done_ids(shard_dir, len(frame))
         todo = [
             {ROW_ID: i, _ROW_JSON: json.dumps(record, ensure_ascii=False, default=_json_default)}
             for i, record in enumerate(_raw_records_from_frame(frame))
@@ -299,6 +318,7 @@ class RayPipelineRunner:
             sent = 0
         result = self._assemble(shard_dir, len(frame), name)
         write_records(str(out_path), result)
+        record_step_file(out_path, name, key, len(result))
         logger.info(
             "%s on Ray: rows %d, reused %d, sent to the %s %d, %.1fs -> %s",
             name, len(frame), len(done), "model" if step.model_backed else "workers", sent,

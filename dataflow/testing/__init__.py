@@ -1,5 +1,6 @@
 """Helpers for tests and benchmarks (imports transformers only when called)."""
 
+from dataflow.testing.fake_serving import EchoServing
 from dataflow.testing.tiny_qwen2_5_vl import build_random_qwen2_5_vl_3b, build_tiny_qwen2_5_vl
 
-__all__ = ["build_random_qwen2_5_vl_3b", "build_tiny_qwen2_5_vl"]
+__all__ = ["EchoServing", "build_random_qwen2_5_vl_3b", "build_tiny_qwen2_5_vl"]

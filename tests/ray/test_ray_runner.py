@@ -133,3 +133,27 @@ def test_rerun_after_killing_the_driver_resumes(tiny_model, example_images, tmp_
     out = step(cache, 1)
     assert [r["id"] for r in out] == [f"r{i:03d}" for i in range(16)]
     assert len(step(cache, 2)) == 16
+
+
+def test_a_ray_step_takes_the_step_lock_a_single_machine_run_takes(tmp_path, tiny_model, example_images):
+    from dataflow.errors import StepBusyError
+    from dataflow.utils.durable import StepLock
+
+    pipeline = TinyContextVQAPipeline(tiny_model, str(make_data(tmp_path, example_images, 4)), str(tmp_path / "c"))
+    runner = RayPipelineRunner(pipeline, num_actors=1, gpus_per_actor=0)
+    plan = plan_pipeline(pipeline)
+    with StepLock(tmp_path / "c" / "context_vqa_step1.json"):
+        with pytest.raises(StepBusyError, match="another run is writing"):
+            runner._run_step(plan[0], None)
+
+
+def test_shards_read_back_are_checked_and_bad_ones_redone(tmp_path):
+    shards = tmp_path / "s.shards"
+    shards.mkdir()
+    (shards / "shard-000000000000-aaaa.jsonl").write_text('{"_row_id": 0, "x": 1}\n{"_row_id": 1, "x": 2}\n')
+    (shards / "shard-000000000002-bbbb.jsonl").write_text('{"_row_id": 2, "x": 3}\n{"_row_id": 3, "x": ')  # torn
+    (shards / "shard-000000000009-cccc.jsonl").write_text('{"_row_id": 9, "x": 1}\n')  # not in a 4-row input
+    (shards / "shard-000000000003-dddd.jsonl").write_text('{"_row_id": "3", "x": 1}\n')
+    runner = RayPipelineRunner(object())
+    assert runner._done_ids(shards, 4) == {0, 1}
+    assert sorted(p.name for p in shards.iterdir()) == ["shard-000000000000-aaaa.jsonl"]

@@ -226,7 +226,7 @@ def test_an_engine_failure_keeps_saved_rows_and_says_so(tmp_path, caplog):
     src = make_rows(tmp_path, 10)
     with pytest.raises(RuntimeError, match="out of memory"), caplog.at_level("WARNING", logger="dataflow"):
         run_gen(tmp_path, src, Dies())
-    assert "Stopped by RuntimeError: 4 of 10 rows are saved" in caplog.text
+    assert "Stopped by RuntimeError: CUDA out of memory: 4 of 10 rows are saved" in caplog.text
     resumed = RecordingServing()
     run_gen(tmp_path, src, resumed)
     assert sum(len(c["conversations"]) for c in resumed.calls) == 6

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, Sequence
 
 from dataflow.core.operator import OperatorABC, require_columns
 from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult
 from dataflow.errors import InputDataError
-from dataflow.utils.checkpoint import PartialResults
-from dataflow.utils.fingerprint import fingerprint, frame_fingerprint
-from dataflow.utils.fs import atomic_write_bytes
+from dataflow.utils.durable import DurableStep
 from dataflow.utils.media import resolve_media_cell
 from dataflow.utils.registry import OPERATOR_REGISTRY
 
 logger = logging.getLogger(__name__)
 
-FORCE_ENV = "DATAFLOW_FORCE_RECOMPUTE"
-PROGRESS_ENV = "DATAFLOW_PROGRESS"
 DEFAULT_CHUNK_SIZE = 256
-
-
-def _env_flag(name: str) -> bool | None:
-    value = os.environ.get(name)
-    if value is None:
-        return None
-    return value.strip().lower() not in ("", "0", "false", "no", "off")
 
 
 @OPERATOR_REGISTRY.register()
@@ -45,6 +30,8 @@ class PromptedVQAGenerator(OperatorABC):
         chunk_size: rows per serving call; each finished chunk is saved durably (see ``run``).
         force_recompute: ignore cached and partial results (also: ``DATAFLOW_FORCE_RECOMPUTE=1``).
         show_progress: a progress bar over rows (also: ``DATAFLOW_PROGRESS=0`` turns it off).
+        hash_media: decide cache reuse by each image's contents (read once per run) rather than
+            its size and modification time.
 
     Input columns:
         ``input_conversation_key``: upstream's ``[{"from": "human", "value": ...}]`` or OpenAI-style
@@ -71,6 +58,7 @@ class PromptedVQAGenerator(OperatorABC):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         force_recompute: bool = False,
         show_progress: bool = True,
+        hash_media: bool = False,
     ):
         if serving is None:
             raise ValueError("PromptedVQAGenerator needs a serving, e.g. LocalModelVLMServing_vllm(...)")
@@ -82,6 +70,7 @@ class PromptedVQAGenerator(OperatorABC):
         self.chunk_size = chunk_size
         self.force_recompute = force_recompute
         self.show_progress = show_progress
+        self.hash_media = hash_media
 
     @staticmethod
     def get_desc(lang: str = "zh") -> str:
@@ -172,15 +161,19 @@ class PromptedVQAGenerator(OperatorABC):
         """Serve ``rows`` (dicts) and return one result per row, in order."""
         return self._serve_chunk(self._make_chunk(rows, keys, media_root))
 
-    def _keys(self, frame: Any, input_conversation_key, input_prompt_key, input_image_key, input_video_key) -> dict:
+    @staticmethod
+    def _key_map(input_conversation_key, input_prompt_key, input_image_key, input_video_key) -> dict:
         if input_prompt_key is None and input_conversation_key is None:
             raise InputDataError("PromptedVQAGenerator: give input_conversation_key or input_prompt_key")
-        keys = {
+        return {
             "conversation": None if input_prompt_key is not None else input_conversation_key,
             "prompt": input_prompt_key,
             "image": input_image_key,
             "video": input_video_key,
         }
+
+    def _keys(self, frame: Any, *key_args: str | None) -> dict:
+        keys = self._key_map(*key_args)
         require_columns(frame, keys.values(), type(self).__name__)
         return keys
 
@@ -215,121 +208,64 @@ class PromptedVQAGenerator(OperatorABC):
     ) -> str:
         """Read the current step, answer every row, write the next step; returns ``output_answer_key``.
 
-        Progress is saved durably in chunks of ``chunk_size`` rows to ``<next step file>.partial.jsonl``:
-        a crash, Ctrl-C or ``kill -9`` loses at most the chunk in flight, and running the same
-        pipeline again resumes where it stopped, sending only unfinished rows to the model. When the
-        input data, the operator's arguments and the serving's model and sampling settings are all
-        unchanged, a finished step is reused without calling the model (``<step file>.meta.json``
-        records what it was made from). ``force_recompute=True`` or ``DATAFLOW_FORCE_RECOMPUTE=1``
-        recomputes.
+        Runs through ``dataflow.utils.durable.DurableStep``: progress is journaled in chunks of
+        ``chunk_size`` rows to ``<next step file>.partial.jsonl``, so a crash, Ctrl-C or ``kill -9``
+        loses at most the chunk in flight and the same command resumes; a finished step whose
+        input data (images included), arguments and serving settings are unchanged is reused
+        without calling the model; a second run on the same step file is refused.
+        ``force_recompute=True`` or ``DATAFLOW_FORCE_RECOMPUTE=1`` recomputes.
         """
         started = time.perf_counter()
-        frame = storage.read("dataframe")
-        keys = self._keys(frame, input_conversation_key, input_prompt_key, input_image_key, input_video_key)
-        out_path = Path(storage.write_path) if hasattr(storage, "write_path") else None
-        media_root = getattr(storage, "media_root", None)
-        key = fingerprint(
-            {
-                "operator": type(self).__name__,
-                "version": 1,
-                "data": frame_fingerprint(frame),
-                "keys": keys,
-                "output": output_answer_key,
-                "system_prompt": self.system_prompt,
-                "prompt_template": self._template_text(),
-                "serving": self.serving.fingerprint() if hasattr(self.serving, "fingerprint") else type(self.serving).__name__,
-            }
+        key_args = (input_conversation_key, input_prompt_key, input_image_key, input_video_key)
+        settings = {
+            "version": 2,
+            "keys": self._key_map(*key_args),
+            "output": output_answer_key,
+            "system_prompt": self.system_prompt,
+            "prompt_template": self._template_text(),
+            "serving": self.serving.fingerprint() if hasattr(self.serving, "fingerprint") else type(self.serving).__name__,
+        }
+        step = DurableStep(
+            storage, type(self).__name__, settings, force=self.force_recompute,
+            media_columns=[input_image_key, input_video_key], hash_media=self.hash_media,
         )
-        force = self.force_recompute or bool(_env_flag(FORCE_ENV))
-        total = len(frame)
-        if out_path is not None and not force and self._cached(out_path, key, total):
-            logger.info(
-                "PromptedVQAGenerator: reused the cached result %s (inputs and settings unchanged; "
-                "set %s=1 to recompute). rows %d, sent to the model 0", out_path, FORCE_ENV, total,
-            )
-            return output_answer_key
-
-        records = frame.to_dict(orient="records")
-        done: dict[int, dict] = {}
-        partial = None
-        if out_path is not None:
-            partial = PartialResults(str(out_path) + ".partial.jsonl", key, total)
-            done = {} if force else partial.load()
-            partial.open(resume=bool(done))
-        reused = len(done)
-        todo = [i for i in range(total) if i not in done]
-        if reused:
-            logger.info("PromptedVQAGenerator: resuming, %d of %d rows already done", reused, total)
-        sent = tokens = 0
-        show = self.show_progress and _env_flag(PROGRESS_ENV) is not False
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, initial=reused, desc="PromptedVQAGenerator", unit="row", disable=not show)
-        # A small first chunk gets the engine going while the next chunk's images load.
-        first = min(self.chunk_size, max(8, self.chunk_size // 8))
-        chunks = [todo[:first]] + [todo[s : s + self.chunk_size] for s in range(first, len(todo), self.chunk_size)]
-        chunks = [c for c in chunks if c]
-        # One helper thread builds (loads the images of) chunk k+1 while the engine runs chunk k.
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataflow-prefetch")
-
-        def build(k: int) -> Any:
-            return pool.submit(self._make_chunk, [records[i] for i in chunks[k]], keys, media_root)
-
-        try:
-            upcoming = build(0) if chunks else None
-            for k, chunk in enumerate(chunks):
-                built = upcoming.result()
-                upcoming = build(k + 1) if k + 1 < len(chunks) else None
-                results = self._serve_chunk(built)
-                rows = [{"i": i, "text": r.text, "error": r.error, "tokens": r.output_tokens} for i, r in zip(chunk, results)]
-                if partial is not None:
-                    partial.append(rows)
-                for row in rows:
-                    done[row["i"]] = row
-                sent += len(chunk)
-                tokens += sum(r.output_tokens or 0 for r in results)
-                bar.update(len(chunk))
-        except BaseException as err:  # Ctrl-C, or the engine died: say what is kept, then stop
-            bar.close()
-            if partial is not None:
-                partial.close()
-                logger.warning(
-                    "%s: %d of %d rows are saved in %s; run the same command again to resume.",
-                    "Interrupted" if isinstance(err, KeyboardInterrupt) else f"Stopped by {type(err).__name__}",
-                    len(done), total, partial.path,
+        with step:
+            frame = step.frame
+            keys = self._keys(frame, *key_args)
+            if step.reuse():
+                logger.info(
+                    "PromptedVQAGenerator: rows %d, reused %d, sent to the model 0 -> %s",
+                    len(frame), len(frame), step.out_path,
                 )
-            raise
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-        bar.close()
+                return output_answer_key
+            media_root = step.media_root
 
-        out = frame.copy()
-        out[output_answer_key] = [done[i]["text"] for i in range(total)]
-        out[f"{output_answer_key}_error"] = [done[i]["error"] for i in range(total)]
-        path = storage.write(out)
-        if out_path is not None:
-            atomic_write_bytes(str(out_path) + ".meta.json", json.dumps({"fingerprint": key, "rows": total}).encode())
-        if partial is not None:
-            partial.remove()
-        seconds = time.perf_counter() - started
-        all_failed = sum(1 for i in range(total) if done[i]["error"])
-        rate = f", {tokens / seconds:.1f} output tok/s" if tokens else ""
+            def serve(chunk: _Chunk) -> list[dict]:
+                return [
+                    {"text": r.text, "error": r.error, "tokens": r.output_tokens} for r in self._serve_chunk(chunk)
+                ]
+
+            rows = step.map_rows(
+                serve, _JOURNAL_SCHEMA, prepare=lambda records: self._make_chunk(records, keys, media_root),
+                chunk_size=self.chunk_size, show_progress=self.show_progress,
+            )
+            out = frame.copy()
+            out[output_answer_key] = [r["text"] for r in rows]
+            out[f"{output_answer_key}_error"] = [r["error"] for r in rows]
+            path = step.write(out)
+        stats = step.stats
+        failed = sum(1 for r in rows if r["error"])
+        tokens = sum(r["tokens"] or 0 for r in rows)
+        rate = f", {tokens / stats.compute_seconds:.1f} output tok/s" if tokens and stats.compute_seconds else ""
         logger.info(
             "PromptedVQAGenerator: rows %d, done %d, failed %d, reused %d, sent to the model %d, %.1fs%s -> %s",
-            total, total - all_failed, all_failed, reused, sent, seconds, rate, path,
+            stats.total, stats.total - failed, failed, stats.reused, stats.computed,
+            time.perf_counter() - started, rate, path,
         )
         return output_answer_key
 
-    @staticmethod
-    def _cached(out_path: Path, key: str, total: int) -> bool:
-        meta = Path(str(out_path) + ".meta.json")
-        if not (out_path.exists() and meta.exists()):
-            return False
-        try:
-            data = json.loads(meta.read_text())
-        except ValueError:
-            return False
-        return data.get("fingerprint") == key and data.get("rows") == total
+
+_JOURNAL_SCHEMA = {"text": str, "error": (str, None), "tokens": (int, None)}
 
 
 class _Chunk:

@@ -8,6 +8,7 @@ from typing import Any
 
 from dataflow.core.operator import OperatorABC, require_columns
 from dataflow.operators.core_vision.refine.wikiqa import parse_wiki_qa
+from dataflow.utils.durable import DurableStep
 from dataflow.utils.registry import OPERATOR_REGISTRY
 
 logger = logging.getLogger(__name__)
@@ -52,11 +53,19 @@ class WikiQARefiner(OperatorABC):
         return out
 
     def run(self, storage: Any, input_key: str = "text", output_key: str = "parsed") -> str:
-        """Read the current step, parse ``input_key`` into ``output_key``, write the next step."""
+        """Read the current step, parse ``input_key`` into ``output_key``, write the next step.
+
+        Through ``DurableStep``: the step file is locked while written, and reused when it was
+        verifiably made from the same input.
+        """
         started = time.perf_counter()
-        frame = storage.read("dataframe")
-        out = self.process(frame, input_key=input_key, output_key=output_key)
-        path = storage.write(out)
+        settings = {"version": 1, "input_key": input_key, "output_key": output_key}
+        with DurableStep(storage, type(self).__name__, settings) as step:
+            require_columns(step.frame, [input_key], type(self).__name__)
+            if step.reuse():
+                return output_key
+            out = self.process(step.frame, input_key=input_key, output_key=output_key)
+            path = step.write(out)
         with_pairs = sum(1 for r in out[output_key] if r["qas"])
         logger.info(
             "WikiQARefiner: %d rows parsed, %d with QA pairs, %d without, %.2fs -> %s",
