@@ -9,6 +9,7 @@ than an ``"Error: ..."`` string that a later operator could mistake for model ou
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -24,6 +25,48 @@ from dataflow.serving.base import LocalVLMServingBase, PreparedRow, failed
 logger = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = {408, 409, 429}
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+
+
+class RequestDeadlineError(TimeoutError):
+    """A request, its body included, took longer than the serving's ``timeout``."""
+
+
+class ResponseTooLargeError(ServingError):
+    """An answer's body is larger than ``max_response_bytes``."""
+
+
+class _Watchdog:
+    """Shuts a response's socket down at ``deadline`` (monotonic seconds) unless cancelled first."""
+
+    def __init__(self, http_response: Any, deadline: float):
+        import socket
+        import threading
+
+        self.fired = False
+        stream = http_response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+
+        def fire() -> None:
+            self.fired = True
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        self._timer = None
+        if sock is not None:
+            self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+class _EmptyAnswer(Exception):
+    """A well-formed answer that holds no text (no choices, ``content: null``)."""
 
 
 class APIVLMServing_openai(LocalVLMServingBase):
@@ -34,12 +77,17 @@ class APIVLMServing_openai(LocalVLMServingBase):
         key_name_of_api_key: the environment variable holding the key (never logged).
         model_name: the served model's name.
         max_workers: concurrent requests.
-        timeout: seconds per request.
+        timeout: seconds per request attempt, the whole body included (a server that sends one
+            byte at a time is cut off too).
         temperature, max_tokens, top_p: passed through (None: the server's default).
         max_retries: retries of a transient failure (429, 5xx, timeout, connection error).
         backoff_base, backoff_max: exponential backoff with full jitter, in seconds.
         min_pixels, max_pixels: bounds on each image's area before encoding.
         extra_body: extra JSON fields for each request (e.g. vLLM's ``min_tokens``).
+        max_response_bytes: the largest answer body accepted (default 8 MiB); a larger one fails
+            its row.
+
+    A 200 answer without text (no choices, ``content: null``) fails its row with the reason.
     """
 
     def __init__(
@@ -60,6 +108,7 @@ class APIVLMServing_openai(LocalVLMServingBase):
         max_pixels: int = DEFAULT_MAX_PIXELS,
         extra_body: dict | None = None,
         show_progress: bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ):
         if max_workers < 1:
             raise ValueError(f"The 'max_workers' parameter must be a positive int. Got {max_workers!r} instead.")
@@ -77,6 +126,7 @@ class APIVLMServing_openai(LocalVLMServingBase):
         self.min_pixels = min_pixels
         self.max_pixels = max_pixels
         self.extra_body = dict(extra_body or {})
+        self.max_response_bytes = max_response_bytes
         self.show_progress = show_progress
         self._client: Any = None
 
@@ -138,6 +188,8 @@ class APIVLMServing_openai(LocalVLMServingBase):
     def _is_retryable(self, err: Exception) -> bool:
         import openai
 
+        if isinstance(err, RequestDeadlineError):
+            return True
         if isinstance(err, (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError)):
             return True
         if isinstance(err, openai.APIStatusError):
@@ -154,14 +206,9 @@ class APIVLMServing_openai(LocalVLMServingBase):
         attempt = 0
         while True:
             try:
-                response = self.client.chat.completions.create(**kwargs)
-                choice = response.choices[0]
-                usage = getattr(response, "usage", None)
-                return GenerationResult(
-                    text=choice.message.content or "",
-                    finish_reason=choice.finish_reason,
-                    output_tokens=getattr(usage, "completion_tokens", None),
-                )
+                return self._answer(self._request(kwargs))
+            except _EmptyAnswer as err:
+                return failed(str(err))
             except Exception as err:
                 if attempt >= self.max_retries or not self._is_retryable(err):
                     return failed(f"API request failed after {attempt + 1} attempt(s): {type(err).__name__}: {err}")
@@ -169,6 +216,59 @@ class APIVLMServing_openai(LocalVLMServingBase):
                 logger.debug("retrying in %.2fs after %s", delay, type(err).__name__)
                 attempt += 1
                 time.sleep(delay)
+
+    def _request(self, kwargs: dict) -> Any:
+        """One request, its body read within ``timeout`` seconds in all and ``max_response_bytes``."""
+        deadline = time.monotonic() + self.timeout
+        late = RequestDeadlineError(f"no complete answer within timeout={self.timeout}s")
+        with self.client.chat.completions.with_streaming_response.create(**kwargs) as response:
+            http = response.http_response
+            # httpx's timeout is per read: a server dribbling a byte at a time would never time
+            # out. At the deadline a timer shuts the socket down, which ends a read blocked on it.
+            watchdog = _Watchdog(http, deadline)
+            body = bytearray()
+            try:
+                for chunk in http.iter_bytes():  # as it arrives (a chunk size would wait to fill it)
+                    body += chunk
+                    if len(body) > self.max_response_bytes:
+                        raise ResponseTooLargeError(
+                            f"the answer is larger than max_response_bytes={self.max_response_bytes}; "
+                            "raise max_response_bytes or lower max_tokens"
+                        )
+                    if time.monotonic() > deadline:
+                        raise late
+            except ResponseTooLargeError:
+                raise
+            except Exception as err:
+                if watchdog.fired or time.monotonic() > deadline:
+                    raise late from err
+                raise
+            finally:
+                watchdog.cancel()
+        try:
+            return json.loads(bytes(body))
+        except ValueError as err:
+            raise ServingError(f"the API answered with something that is not JSON: {bytes(body[:200])!r}") from err
+
+    @staticmethod
+    def _answer(payload: Any) -> GenerationResult:
+        """The row's result from a chat completion body; no text is an error, never an empty success."""
+        choices = payload.get("choices") if isinstance(payload, dict) else None
+        if not choices or not isinstance(choices[0], dict):
+            raise _EmptyAnswer("the API answered with no choices")
+        choice = choices[0]
+        message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+        content = message.get("content")
+        finish = choice.get("finish_reason")
+        if not isinstance(content, str):
+            refusal = message.get("refusal")
+            why = f"refusal: {refusal}" if isinstance(refusal, str) and refusal else f"finish_reason={finish}"
+            raise _EmptyAnswer(f"the API answered with no text (content: {json.dumps(content)}, {why})")
+        usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
+        tokens = usage.get("completion_tokens")
+        return GenerationResult(
+            text=content, finish_reason=finish, output_tokens=tokens if isinstance(tokens, int) else None
+        )
 
     def _load_image(self, item: Any, images_in_row: int) -> Any:
         return load_image(item, min_pixels=self.min_pixels, max_pixels=self.max_pixels)

@@ -45,6 +45,8 @@ class FlakyHandler(BaseHTTPRequestHandler):
             server.attempts[text] = seen + 1
         if text.startswith("bad"):
             return self._reply(400, {"error": {"message": "bad request", "type": "invalid_request_error"}})
+        if text in SPECIAL_ANSWERS:
+            return SPECIAL_ANSWERS[text](self, body)
         if seen < server.fail_first:
             return self._reply(server.fail_status, {"error": {"message": "try later", "type": "server_error"}})
         self._reply(200, {
@@ -63,6 +65,43 @@ class FlakyHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+def _completion(model, content, finish_reason="stop"):
+    message = {"role": "assistant", "content": content}
+    return {"id": "x", "object": "chat.completion", "created": 0, "model": model,
+            "choices": [{"index": 0, "finish_reason": finish_reason, "message": message}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}}
+
+
+def _dribble(handler, body):
+    """A whole answer promised, then one byte every second: each read is quick, the request never ends."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", "100000")
+    handler.end_headers()
+    try:
+        for _ in range(60):
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+            time.sleep(1)
+    except OSError:
+        pass  # the client gave up: that is the point
+
+
+def _huge(handler, body):
+    handler._reply(200, _completion(body["model"], "x" * 3_000_000))
+
+
+SPECIAL_ANSWERS = {
+    "dribble": _dribble,
+    "null content": lambda h, b: h._reply(200, _completion(b["model"], None, "length")),
+    "no choices": lambda h, b: h._reply(200, {**_completion(b["model"], "x"), "choices": []}),
+    "refused": lambda h, b: h._reply(200, {**_completion(b["model"], None),
+                                           "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                                               "role": "assistant", "content": None, "refusal": "I can't help"}}]}),
+    "huge": _huge,
+}
 
 
 @pytest.fixture
@@ -108,6 +147,45 @@ def test_failures_are_marked_and_never_abort_other_rows(flaky_server, monkeypatc
     assert "429" in results[1].error and "after 2 attempt" in results[1].error
     assert "conversation is null" in results[2].error
     assert KEY not in caplog.text
+
+
+def test_timeout_bounds_the_whole_request_slow_bodies_included(flaky_server, monkeypatch):
+    monkeypatch.setenv("DF_TEST_KEY", KEY)
+    flaky_server.fail_first = 0
+    serving = api(flaky_server.server_address[1], max_retries=0)
+    serving.timeout = 2.5
+    started = time.monotonic()
+    results = serving.generate_results([human("dribble"), human("fine")])
+    took = time.monotonic() - started
+    assert took < 4, f"a dribbling server held the request {took:.1f}s with timeout=2.5"
+    assert results[0].text == "" and "RequestDeadlineError" in results[0].error and "timeout=2.5" in results[0].error
+    assert results[1].text == "echo: fine"
+
+
+def test_an_answer_without_text_is_a_row_error_not_an_empty_success(flaky_server, monkeypatch):
+    monkeypatch.setenv("DF_TEST_KEY", KEY)
+    flaky_server.fail_first = 0
+    results = api(flaky_server.server_address[1]).generate_results(
+        [human("null content"), human("no choices"), human("refused"), human("ok")]
+    )
+    assert [r.ok for r in results] == [False, False, False, True]
+    assert "content: null" in results[0].error and "finish_reason=length" in results[0].error
+    assert "no choices" in results[1].error
+    assert "refusal: I can't help" in results[2].error
+    # not retried: the server answered, and asking again would cost the same
+    assert flaky_server.attempts["null content"] == 1
+
+
+def test_an_answer_over_the_size_cap_fails_its_row(flaky_server, monkeypatch):
+    monkeypatch.setenv("DF_TEST_KEY", KEY)
+    flaky_server.fail_first = 0
+    results = api(flaky_server.server_address[1], max_response_bytes=1_000_000).generate_results(
+        [human("huge"), human("small")]
+    )
+    assert results[0].text == "" and "max_response_bytes=1000000" in results[0].error
+    assert results[1].text == "echo: small"
+    big = api(flaky_server.server_address[1]).generate_results([human("huge")])  # default cap: 8 MiB
+    assert big[0].ok and len(big[0].text) == 3_000_000
 
 
 def test_missing_key_is_a_clear_error(monkeypatch):
