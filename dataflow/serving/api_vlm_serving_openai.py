@@ -283,7 +283,7 @@ class APIVLMServing_openai(LocalVLMServingBase):
         _ = self.client  # fail before any request when the key is missing
         from tqdm.auto import tqdm
 
-        results: list[GenerationResult] = [failed(r.error) if r.error else None for r in rows]  # type: ignore[misc]
+        results: list[GenerationResult] = [failed(r.error, True) if r.error else None for r in rows]  # type: ignore[misc]
         todo = [i for i, r in enumerate(rows) if r.error is None]
         with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="dataflow-api") as pool, tqdm(
             total=len(todo), desc="api", unit="row", disable=not self.show_progress or not todo

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
 from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, VLMServingABC
-from dataflow.errors import MissingDependencyError, ServingError
+from dataflow.errors import DataFlowError, MissingDependencyError, ServingError
 from dataflow.io.adapters import ChatAdapter, adapter_for
 from dataflow.io.images import ImageLoadError
 from dataflow.io.messages import ConversationError, build_messages
 from dataflow.utils.media import media_cell_to_list
 
 logger = logging.getLogger(__name__)
+
+_RESOLVE_LOCK = threading.RLock()
 
 
 @dataclass
@@ -95,12 +98,29 @@ class LocalVLMServingBase(VLMServingABC):
 
     prepare_workers: int | None = None
     adapter: ChatAdapter | None = None
+    startup_seconds: float = 0.0  # time spent starting engines so far (summaries show it apart)
 
     def _resolve(self) -> ChatAdapter:
-        """The checkpoint's folder (downloaded if needed) and its chat adapter, once (local models)."""
+        """The checkpoint's folder (downloaded if needed) and its chat adapter, once (local models).
+
+        Image-preparation threads all call this: the lock makes one of them resolve (and log the
+        download) while the others wait, and a failure is kept and raised again at once, never
+        retried per row.
+        """
         if self.adapter is None:
-            self.model_path = resolve_model_path(self.hf_model_name_or_path, self.hf_cache_dir, self.hf_local_dir)
-            self.adapter = adapter_for(self.model_path, self.min_pixels, self.max_pixels)
+            with _RESOLVE_LOCK:
+                failure = getattr(self, "_resolve_failure", None)
+                if failure is not None:
+                    raise failure
+                if self.adapter is None:
+                    try:
+                        self.model_path = resolve_model_path(
+                            self.hf_model_name_or_path, self.hf_cache_dir, self.hf_local_dir
+                        )
+                        self.adapter = adapter_for(self.model_path, self.min_pixels, self.max_pixels)
+                    except DataFlowError as err:
+                        self._resolve_failure = err
+                        raise
         return self.adapter
 
     def generate_results(
@@ -134,6 +154,8 @@ class LocalVLMServingBase(VLMServingABC):
             if row.error is None:
                 try:
                     row.payload = self._payload(row)
+                except DataFlowError:  # the serving as a whole cannot work (no model): not a row's fault
+                    raise
                 except Exception as err:  # e.g. a chat template that rejects this conversation
                     row.error = f"cannot build the request: {type(err).__name__}: {err}"
         return rows
@@ -218,5 +240,5 @@ class LocalVLMServingBase(VLMServingABC):
             return list(pool.map(work, range(n)))
 
 
-def failed(message: str) -> GenerationResult:
-    return GenerationResult(text="", error=message)
+def failed(message: str, before_model: bool = False) -> GenerationResult:
+    return GenerationResult(text="", error=message, before_model=before_model)

@@ -10,11 +10,13 @@ engine together (vLLM batches them continuously).
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib.metadata
 import logging
 import os
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,31 @@ class VLLMEngineConfig:
     limit_mm_per_prompt: dict | None = None
     enforce_eager: bool | None = None
     extra: dict = field(default_factory=dict)
+
+
+_ENGINE_SHUTDOWN_SECONDS = 30
+
+
+class _KnownNoise(logging.Filter):
+    """Drops vLLM log lines that are harmless and repeat per request (CPU build)."""
+
+    MESSAGES = ("after the thread binding, skip it",)  # cpu_worker: logged twice per request in-process
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(m in message for m in self.MESSAGES)
+
+
+def _quiet_known_vllm_noise() -> None:
+    logger_ = logging.getLogger("vllm.v1.worker.cpu_worker")
+    if not any(isinstance(f, _KnownNoise) for f in logger_.filters):
+        logger_.addFilter(_KnownNoise())
+
+
+def _release_at_exit(ref: "weakref.ReferenceType[LocalModelVLMServing_vllm]") -> None:
+    serving = ref()
+    if serving is not None:
+        serving.cleanup()
 
 
 def _is_cpu_vllm() -> bool:
@@ -156,6 +183,7 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
         """Start the engine now (otherwise the first call does)."""
         if self.llm is not None:
             return
+        began = time.perf_counter()
         adapter = self._resolve()
         cpu = _is_cpu_vllm()
         if cpu and "VLLM_CPU_KVCACHE_SPACE" not in os.environ:
@@ -184,8 +212,12 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
         if enforce_eager is not None:
             kwargs["enforce_eager"] = enforce_eager
         kwargs.update(cfg.extra)
+        _quiet_known_vllm_noise()
         started = time.perf_counter()
         self.llm = LLM(**kwargs)
+        # Shut the engine down in order at exit: left to interpreter teardown, vLLM waits, then
+        # force-kills its engine process and warns about leaked shared memory.
+        atexit.register(_release_at_exit, weakref.ref(self))
         s = self.sampling
         self._sampling_params = SamplingParams(
             temperature=s.temperature,
@@ -196,6 +228,7 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
             repetition_penalty=s.repetition_penalty,
             **s.extra,
         )
+        self.startup_seconds += time.perf_counter() - began
         logger.info(
             "vLLM engine ready in %.1fs: %s (model_type=%s, image pixels %s..%s, %s)",
             time.perf_counter() - started, self.model_path, adapter.model_type,
@@ -211,7 +244,12 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
             engine = getattr(llm, "llm_engine", None)
             core = getattr(engine, "engine_core", None)
             if core is not None and hasattr(core, "shutdown"):
-                core.shutdown()
+                # vLLM's default 5 s is shorter than a CPU engine takes to exit, which then gets
+                # force-killed (with a warning, leaking its shared memory); give it time.
+                try:
+                    core.shutdown(timeout=_ENGINE_SHUTDOWN_SECONDS)
+                except TypeError:  # older vLLM: no timeout argument
+                    core.shutdown()
         except Exception as err:  # pragma: no cover - best effort on odd vLLM versions
             logger.debug("engine shutdown: %s", err)
         del llm
@@ -299,11 +337,12 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
         batch, where = [], []
         for i, row in enumerate(rows):
             if row.error is not None:
-                results[i] = failed(row.error)
+                results[i] = failed(row.error, before_model=True)
             elif len(row.images) > limit:
                 results[i] = failed(
                     f"row has {len(row.images)} images but the engine takes at most {limit} per prompt; "
-                    "set vllm_limit_mm_per_prompt={'image': N}"
+                    "set vllm_limit_mm_per_prompt={'image': N}",
+                    before_model=True,
                 )
             else:
                 batch.append(self._request(row))

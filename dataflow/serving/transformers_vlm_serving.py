@@ -97,6 +97,7 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
         """Load the model and processor now (otherwise the first call does)."""
         if self.model is not None:
             return
+        began = time.perf_counter()
         torch = _torch()
         from transformers import AutoModelForImageTextToText
 
@@ -120,6 +121,7 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         self.device = device
+        self.startup_seconds += time.perf_counter() - began
         logger.info(
             "transformers model ready in %.1fs: %s on %s (%s)", time.perf_counter() - started,
             self.model_path, device, str(dtype).replace("torch.", ""),
@@ -206,7 +208,7 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
         if not rows:
             return []
         self.load_model()
-        results: list[GenerationResult | None] = [failed(r.error) if r.error else None for r in rows]
+        results: list[GenerationResult | None] = [failed(r.error, True) if r.error else None for r in rows]
         todo = [i for i, r in enumerate(rows) if r.error is None]
         # Similar prompt lengths in one batch waste less padding.
         todo.sort(key=lambda i: sum(im.width * im.height for im in rows[i].images))

@@ -62,9 +62,9 @@ class EchoServing(VLMServingABC):
             text = _first_text(conversation)
             missing = [p for p in images if isinstance(p, str) and not os.path.exists(p)]
             if text is None:
-                out.append(GenerationResult(error="conversation has no text"))
+                out.append(GenerationResult(error="conversation has no text", before_model=True))
             elif missing:
-                out.append(GenerationResult(error=f"image file not found: {missing[0]}"))
+                out.append(GenerationResult(error=f"image file not found: {missing[0]}", before_model=True))
             else:
                 out.append(GenerationResult(text=f"answer to {text}", finish_reason="stop", output_tokens=3))
         if self.log_path:

@@ -385,6 +385,7 @@ class MapStats:
     reused: int = 0
     computed: int = 0
     compute_seconds: float = 0.0
+    computed_indices: list[int] = field(default_factory=list)
 
 
 class DurableStep:
@@ -593,6 +594,7 @@ class DurableStep:
                     journal.append(finished)
                 done.update(finished)
                 stats.computed += len(chunk)
+                stats.computed_indices.extend(chunk)
                 bar.update(len(chunk))
         except BaseException as err:
             bar.close()

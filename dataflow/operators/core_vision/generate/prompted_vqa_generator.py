@@ -7,7 +7,7 @@ import time
 from typing import Any, Sequence
 
 from dataflow.core.operator import OperatorABC, require_columns
-from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult
+from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, serve_conversations
 from dataflow.errors import InputDataError
 from dataflow.utils.durable import DurableStep
 from dataflow.utils.media import resolve_media_cell
@@ -123,7 +123,7 @@ class PromptedVQAGenerator(OperatorABC):
                 image_cell = resolve_media_cell(row.get(keys["image"]), media_root) if keys["image"] else []
                 video_cell = resolve_media_cell(row.get(keys["video"]), media_root) if keys["video"] else []
             except ValueError as err:
-                chunk.results[i] = GenerationResult(error=str(err))
+                chunk.results[i] = GenerationResult(error=str(err), before_model=True)
                 continue
             chunk.conversations.append(self._conversation(row, keys["conversation"], keys["prompt"], template))
             chunk.images.append(image_cell)
@@ -140,17 +140,10 @@ class PromptedVQAGenerator(OperatorABC):
         if chunk.where:
             if chunk.prepared is not None:
                 served = self.serving.generate_prepared(chunk.prepared)
-            elif hasattr(self.serving, "generate_results"):
-                served = self.serving.generate_results(
-                    chunk.conversations, image_list=chunk.images, video_list=chunk.video_arg(),
-                    system_prompt=self.system_prompt,
+            else:
+                served = serve_conversations(
+                    self.serving, chunk.conversations, chunk.images, chunk.video_arg(), self.system_prompt
                 )
-            else:  # a bare upstream-style serving
-                answers = self.serving.generate_from_input_messages(
-                    chunk.conversations, image_list=chunk.images, video_list=chunk.video_arg(),
-                    system_prompt=self.system_prompt,
-                )
-                served = [GenerationResult(text=a if isinstance(a, str) else "") for a in answers]
             if len(served) != len(chunk.where):
                 raise RuntimeError(f"the serving returned {len(served)} answers for {len(chunk.where)} conversations")
             for i, result in zip(chunk.where, served):
@@ -218,7 +211,7 @@ class PromptedVQAGenerator(OperatorABC):
         started = time.perf_counter()
         key_args = (input_conversation_key, input_prompt_key, input_image_key, input_video_key)
         settings = {
-            "version": 2,
+            "version": 3,
             "keys": self._key_map(*key_args),
             "output": output_answer_key,
             "system_prompt": self.system_prompt,
@@ -239,10 +232,12 @@ class PromptedVQAGenerator(OperatorABC):
                 )
                 return output_answer_key
             media_root = step.media_root
+            startup_before = getattr(self.serving, "startup_seconds", 0.0)
 
             def serve(chunk: _Chunk) -> list[dict]:
                 return [
-                    {"text": r.text, "error": r.error, "tokens": r.output_tokens} for r in self._serve_chunk(chunk)
+                    {"text": r.text, "error": r.error, "tokens": r.output_tokens, "pre": bool(r.before_model)}
+                    for r in self._serve_chunk(chunk)
                 ]
 
             rows = step.map_rows(
@@ -253,19 +248,44 @@ class PromptedVQAGenerator(OperatorABC):
             out[output_answer_key] = [r["text"] for r in rows]
             out[f"{output_answer_key}_error"] = [r["error"] for r in rows]
             path = step.write(out)
-        stats = step.stats
-        failed = sum(1 for r in rows if r["error"])
-        tokens = sum(r["tokens"] or 0 for r in rows)
-        rate = f", {tokens / stats.compute_seconds:.1f} output tok/s" if tokens and stats.compute_seconds else ""
-        logger.info(
-            "PromptedVQAGenerator: rows %d, done %d, failed %d, reused %d, sent to the model %d, %.1fs%s -> %s",
-            stats.total, stats.total - failed, failed, stats.reused, stats.computed,
-            time.perf_counter() - started, rate, path,
-        )
+        self._log_summary(frame, rows, step, time.perf_counter() - started, startup_before, output_answer_key, path)
         return output_answer_key
 
+    def _log_summary(self, frame: Any, rows: list[dict], step: DurableStep, seconds: float, startup_before: float,
+                     output_answer_key: str, path: str) -> None:
+        """One honest line: where rows failed, engine start-up apart from generation, tok/s over generation."""
+        stats = step.stats
+        failed = [i for i, r in enumerate(rows) if r["error"]]
+        before = sum(1 for i in failed if rows[i]["pre"])
+        startup = max(0.0, getattr(self.serving, "startup_seconds", 0.0) - startup_before)
+        generating = max(0.0, stats.compute_seconds - startup)
+        tokens = sum(rows[i]["tokens"] or 0 for i in stats.computed_indices)
+        sent = sum(1 for i in stats.computed_indices if not rows[i]["pre"])
+        timing = f"{seconds:.1f}s"
+        if startup:
+            timing += f" (engine start-up {startup:.1f}s, generation {generating:.1f}s)"
+        if tokens and generating:
+            timing += f", {tokens / generating:.1f} output tok/s"
+        logger.info(
+            "PromptedVQAGenerator: rows %d, done %d, failed %d (%d before the model, %d by the model), "
+            "reused %d, sent to the model %d, %s -> %s",
+            stats.total, stats.total - len(failed), len(failed), before, len(failed) - before, stats.reused,
+            sent, timing, path,
+        )
+        if failed:
+            ids = frame["id"].tolist() if "id" in frame.columns else None
+            shown = "; ".join(
+                f"row {i}{f' (id {ids[i]!r})' if ids is not None else ''}: {rows[i]['error']}" for i in failed[:_SHOW_FAILED]
+            )
+            more = f"; and {len(failed) - _SHOW_FAILED} more" if len(failed) > _SHOW_FAILED else ""
+            logger.warning(
+                "PromptedVQAGenerator: failed rows: %s%s (every reason is in the '%s_error' column)",
+                shown, more, output_answer_key,
+            )
 
-_JOURNAL_SCHEMA = {"text": str, "error": (str, None), "tokens": (int, None)}
+
+_SHOW_FAILED = 5
+_JOURNAL_SCHEMA = {"text": str, "error": (str, None), "tokens": (int, None), "pre": bool}
 
 
 class _Chunk:
