@@ -67,6 +67,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(f"dataflow init: {len(written)} file(s) written, {len(skipped)} skipped, in {target}")
     print("Next: edit the model line in gpu_pipelines/context_vqa.py if needed, then run:")
     print("  python gpu_pipelines/context_vqa.py")
+    print("With the quality stage (filters, blind check, de-duplication): gpu_pipelines/context_vqa_filtered.py")
     return 0
 
 

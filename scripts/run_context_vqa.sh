@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up and run the ContextVQA pipeline on a GPU machine, from this checkout:
-# a venv with dataflow and vLLM, a work folder made by `dataflow init`, then the pipeline.
+# a venv with dataflow, vLLM and the quality extra, a work folder made by `dataflow init`, then the
+# seed's pipeline (gpu_pipelines/context_vqa_filtered.py, scaffolded beside it, adds the quality stage).
 # Usage: scripts/run_context_vqa.sh [WORK_FOLDER]   (default: ./run_dataflow_mm)
 #
 # It first checks, in seconds and without installing anything, what the run needs: an NVIDIA
@@ -54,7 +55,7 @@ preflight() {
 
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q "$REPO[vllm]"
+"$VENV/bin/python" -m pip install -q "$REPO[vllm,quality]"
 mkdir -p "$WORK"
 cd "$WORK"
 "$VENV/bin/dataflow" init

@@ -30,8 +30,19 @@ class OperatorABC(ABC):
 
 
 def require_columns(frame: "pd.DataFrame", columns: Iterable[str | None], who: str) -> None:
-    """Raise one clear error naming every missing column and the columns that exist."""
+    """Raise one clear error naming every missing column and the columns that exist.
+
+    A frame with no rows (say, every row was rejected by an earlier filter: a JSON step file of
+    ``[]`` has no column names) is not an error: the missing columns are added to it, empty, so
+    the step runs and writes an empty result.
+    """
     missing = [c for c in columns if c is not None and c not in frame.columns]
+    if missing and len(frame) == 0:
+        import pandas as pd
+
+        for column in missing:
+            frame[column] = pd.Series([], index=frame.index, dtype=object)
+        return
     if missing:
         raise InputDataError(
             f"{who}: input column(s) {missing} not in the data. "

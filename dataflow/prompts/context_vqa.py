@@ -12,3 +12,9 @@ SKVQA_PROMPT = (
     "7: The answer should be a single word or phrase and list all correct answers separated by commas.\n"
     "8: The answer should not contain 'and', 'or', rather you can split them into multiple answers."
 )
+
+# VisionDependencyFilter: the model answers each question from the article alone, without the image.
+BLIND_QA_PROMPT = (
+    "Answer the question using only the article below. Reply with the answer alone, a single word or "
+    "phrase.\n\nArticle:\n{context}\n\nQuestion: {question}"
+)

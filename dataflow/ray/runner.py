@@ -103,6 +103,12 @@ def plan_pipeline(pipeline: Any) -> list[PlannedStep]:
             storage.reset()
     if not plan:
         raise DataFlowError("pipeline.forward() ran no operator: nothing to run on Ray")
+    unsupported = [type(s.operator).__name__ for s in plan if not getattr(s.operator, "ray_supported", True)]
+    if unsupported:
+        raise DataFlowError(
+            f"RayPipelineRunner cannot run {sorted(set(unsupported))} yet (they split or compare rows across "
+            "the whole dataset). Run the generation steps on Ray, then those steps on one machine."
+        )
     for earlier, later in zip(plan, plan[1:]):
         if later.index != earlier.index + 1:
             raise DataFlowError("RayPipelineRunner runs linear pipelines: each operator must read the step before it")

@@ -25,6 +25,7 @@ time (``hash_media=True``: its contents).
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import logging
@@ -52,6 +53,22 @@ LOCK_SUFFIX = ".lock"
 OWNER_SUFFIX = ".lock.json"
 _JOURNAL_VERSION = 2
 _META_VERSION = 2
+
+
+@contextlib.contextmanager
+def gc_paused() -> Any:
+    """Pause the cyclic garbage collector around batch work that builds many small containers.
+
+    Such work frees nothing until it ends, so the collector would only walk every live object again
+    and again (a third of a 100k-row filter's time). Reentrant; restores the previous state.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def env_flag(name: str) -> bool | None:
@@ -515,8 +532,6 @@ class DurableStep:
             return f"its {META_SUFFIX} is not a record this version wrote"
         if meta["fingerprint"] != self.key:
             return "it was made from other input data or settings"
-        if meta["rows"] != len(self.frame):
-            return f"it was made for {meta['rows']} rows, the input has {len(self.frame)}"
         try:
             size = self.out_path.stat().st_size
         except FileNotFoundError:

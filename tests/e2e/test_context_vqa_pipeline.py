@@ -140,3 +140,47 @@ def test_kill_9_then_resume_then_reuse(tmp_path, tiny_model):
     assert again.returncode == 0, again.stderr[-4000:]
     assert "reused the cached result" in again.stderr and sent_to_model(again.stderr) == [0]
     print(f"kill/resume: {saved_at_kill} rows saved at kill, {300 - saved_at_kill} regenerated, rerun {rerun_s:.1f}s")
+
+
+def test_filtered_pipeline_runs_end_to_end_from_init(tmp_path, tiny_model):
+    require_vllm()
+    work = tmp_path / "run"
+    work.mkdir()
+    run_cli("init", cwd=work)
+    script = work / "gpu_pipelines" / "context_vqa_filtered.py"
+    text = script.read_text()
+    assert '"Qwen/Qwen2.5-VL-3B-Instruct"' in text
+    script.write_text(text.replace('"Qwen/Qwen2.5-VL-3B-Instruct"', repr(tiny_model)).replace("vllm_max_tokens=1024", "vllm_max_tokens=64"))
+    result = subprocess.run([sys.executable, str(script)], cwd=work, env=pipeline_env(), stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    cache = work / "cache_local"
+    source = json.loads((work / "example_data" / "image_contextvqa" / "sample_data.json").read_text())
+    assert all((cache / f"context_vqa_filtered_step{n}.json").exists() for n in range(1, 6))
+    # random weights write no usable article: every row is rejected at the filter, with its reasons
+    kept = json.loads((cache / "context_vqa_filtered_step3.json").read_text())
+    rejected = json.loads((cache / "context_vqa_filtered_step3.rejected.json").read_text())
+    assert len(kept) + len(rejected) == len(source) and rejected
+    assert all(r["context_vqa_filtered"] is None and r["context_vqa_filtered_reasons"] for r in rejected)
+    assert f"quality: rows in {len(source)}, rows kept {len(kept)}" in result.stderr
+    assert "row: " in result.stderr.split("quality: ")[-1]
+
+
+def test_vision_dependency_filter_on_the_real_engine(tiny_model):
+    require_vllm()
+    import pandas as pd
+
+    from dataflow.operators.core_vision import VisionDependencyFilter
+    from dataflow.serving.local_model_vlm_serving import LocalModelVLMServing_vllm
+
+    serving = LocalModelVLMServing_vllm(tiny_model, vllm_max_tokens=8, vllm_temperature=0, show_progress=False)
+    try:
+        context = "The Golden Gate Bridge opened in 1937. It was designed by Joseph Strauss. " * 4
+        frame = pd.DataFrame({"r": [{"context": context, "qas": [{"question": "When did it open?", "answer": "1937"},
+                                                                 {"question": "Who designed it?", "answer": "Joseph Strauss"}]}]})
+        out = VisionDependencyFilter(serving, show_progress=False).process(frame, input_key="r", output_key="v")
+    finally:
+        serving.cleanup()
+    qas = out["v"][0]["qas"]
+    assert [q["answerable_without_image"] in (True, False) for q in qas] == [True, True]  # checked, not failed
+    assert all(isinstance(q["blind_answer"], str) and q["blind_answer"] for q in qas)

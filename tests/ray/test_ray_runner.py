@@ -157,3 +157,22 @@ def test_shards_read_back_are_checked_and_bad_ones_redone(tmp_path):
     runner = RayPipelineRunner(object())
     assert runner._done_ids(shards, 4) == {0, 1}
     assert sorted(p.name for p in shards.iterdir()) == ["shard-000000000000-aaaa.jsonl"]
+
+
+def test_quality_steps_are_refused_clearly_not_run_per_batch(tmp_path):
+    from dataflow.errors import DataFlowError
+    from dataflow.operators.core_vision import ContextVQAFilter, QADeduplicator
+    from dataflow.utils.storage import FileStorage
+
+    class Pipeline:
+        def __init__(self):
+            self.storage = FileStorage(str(tmp_path / "in.json"), cache_path=str(tmp_path / "c"))
+            self.filter = ContextVQAFilter()
+            self.dedup = QADeduplicator()
+
+        def forward(self):
+            self.filter.run(storage=self.storage.step(), input_key="x", output_key="y")
+            self.dedup.run(storage=self.storage.step(), input_key="y", output_key="z")
+
+    with pytest.raises(DataFlowError, match=r"cannot run \['ContextVQAFilter', 'QADeduplicator'\] yet"):
+        plan_pipeline(Pipeline())

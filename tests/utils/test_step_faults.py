@@ -31,11 +31,11 @@ def write_input(folder: Path, name: str, prefix: str, n: int = ROWS) -> Path:
 class Run:
     """One pipeline process; ``log`` gets one line per row that reached the (fake) model."""
 
-    def __init__(self, src: Path, cache: Path, log: Path, delay: float = 0.005, preexec=None):
+    def __init__(self, src: Path, cache: Path, log: Path, delay: float = 0.005, preexec=None, stage="generate"):
         self.log = log
         self.proc = subprocess.Popen(
             [sys.executable, str(SCRIPT), str(src), str(cache), str(log), "--delay", str(delay),
-             "--chunk-size", str(CHUNK)],
+             "--chunk-size", str(CHUNK), "--stage", stage],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "DATAFLOW_PROGRESS": "0"}, preexec_fn=preexec,
         )
@@ -196,3 +196,42 @@ def test_a_full_disk_during_a_journal_append_still_reports_the_saved_rows(tmp_pa
     assert code == 0, err[-3000:]
     assert f"resuming, {complete} of {ROWS} rows already done" in err
     check_output(cache, "q")
+
+
+@pytest.mark.slow
+def test_the_vision_filter_resumes_after_kill_9_like_the_generator(tmp_path):
+    """The model-backed filter runs through the same step machinery: kill -9 loses at most a chunk."""
+    seed = int(os.environ.get("DATAFLOW_FAULT_SEED", random.randrange(1 << 30)))
+    rng = random.Random(seed)
+    rows = 200
+    context = "The bridge opened in 1937 and was designed by Joseph Strauss. " * 8
+    src = tmp_path / "data" / "rows.json"
+    src.parent.mkdir()
+    src.write_text(json.dumps([
+        {"id": i, "context_vqa_filtered": {"context": context, "qas": [
+            {"question": f"When did bridge {i} open?", "answer": "1937"},
+            {"question": f"Who painted bridge {i}?", "answer": f"painter {i}"},
+        ]}} for i in range(rows)
+    ]))
+    cache, log = tmp_path / "cache", tmp_path / "served.log"
+    kills = 0
+    for _ in range(6):
+        run = Run(src, cache, log, delay=0.03, stage="vision")
+        if run.wait_until_served(min(2 * rows, log_rows(log) + rng.randint(2, 100))):
+            time.sleep(rng.uniform(0, 0.02))
+        if run.proc.poll() is None:
+            run.kill()
+            kills += 1
+        else:
+            run.finish()
+    assert kills >= 3, f"seed {seed}: only {kills} runs were still going when killed"
+    code, err = Run(src, cache, log, stage="vision").finish()
+    assert code == 0, f"seed {seed}: {err[-3000:]}"
+    out = read_jsonl(cache / "t_step1.jsonl")
+    assert [r["id"] for r in out] == list(range(rows)), f"seed {seed}"
+    # EchoServing echoes the prompt, which holds the article: "1937" is found, "painter i" is not
+    flags = [[q["answerable_without_image"] for q in r["context_vqa_vision"]["qas"]] for r in out]
+    assert flags == [[True, False]] * rows
+    assert all(r["context_vqa_vision_reasons"] == ["qa[0]: answerable_without_image"] for r in out)
+    served = len(log.read_text().splitlines())
+    assert 2 * rows <= served <= 2 * rows + kills * 2 * CHUNK, f"seed {seed}: {served} prompts over {kills} kills"

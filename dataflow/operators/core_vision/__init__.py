@@ -1,6 +1,7 @@
-"""Vision operators: generation (model-backed) and refinement (CPU only)."""
+"""Vision operators: generation (model-backed), refinement and quality filters."""
 
+from dataflow.operators.core_vision.filter import ContextVQAFilter, QADeduplicator, VisionDependencyFilter
 from dataflow.operators.core_vision.generate import PromptedVQAGenerator
 from dataflow.operators.core_vision.refine import WikiQARefiner
 
-__all__ = ["PromptedVQAGenerator", "WikiQARefiner"]
+__all__ = ["ContextVQAFilter", "PromptedVQAGenerator", "QADeduplicator", "VisionDependencyFilter", "WikiQARefiner"]

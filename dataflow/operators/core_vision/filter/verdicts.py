@@ -1,0 +1,98 @@
+"""What the quality operators share: reason codes, counting them, and writing kept and rejected rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable
+
+from dataflow.utils.storage import write_records
+
+
+def row_reason(code: str) -> str:
+    """A reason that rejects the whole row: ``"row: image_reference"``."""
+    return f"row: {code}"
+
+
+def qa_reason(index: int, code: str) -> str:
+    """A reason that removes one QA: ``"qa[2]: answer_not_in_context"``."""
+    return f"qa[{index}]: {code}"
+
+
+def reason_code(reason: str) -> str:
+    """``"qa[2]: answer_not_in_context"`` -> ``"qa: answer_not_in_context"`` (for counting)."""
+    where, _, code = reason.partition(": ")
+    return f"{where.split('[', 1)[0]}: {code}"
+
+
+def count_reasons(cells: Iterable[Any]) -> Counter:
+    """How often each reason code occurs over a column of reason lists."""
+    counts: Counter = Counter()
+    for cell in cells:
+        if isinstance(cell, (list, tuple)):
+            counts.update(reason_code(r) for r in cell if isinstance(r, str))
+    return counts
+
+
+def rejected_path(step_file: str | Path) -> Path:
+    """``cache/x_step3.json`` -> ``cache/x_step3.rejected.json``."""
+    path = Path(step_file)
+    return path.with_name(f"{path.stem}.rejected{path.suffix}")
+
+
+def write_kept_and_rejected(step: Any, out: Any, output_key: str) -> tuple[int, int, str]:
+    """Write rows with a record as the step file, the others (with reasons) beside it.
+
+    Returns (kept, rejected, step file path). The rejected file is written first, so a step file
+    (and its meta record, written last) never exists without it.
+    """
+    keep = out[output_key].map(lambda v: v is not None)
+    kept, rejected = out[keep].reset_index(drop=True), out[~keep].reset_index(drop=True)
+    if step.out_path is not None:
+        write_records(str(rejected_path(step.out_path)), rejected)
+    path = step.write(kept)
+    return len(kept), len(rejected), path
+
+
+def quality_summary(storage: Any, final_key: str | None = None) -> dict:
+    """Figures of a filtered run, from its step files: rows in, rows kept, QAs per kept row, reasons.
+
+    ``storage`` is the pipeline's ``FileStorage`` after ``forward()``: its last step file holds the
+    kept rows; every ``*.rejected.*`` file beside a step file holds rows rejected there. Each
+    reason is counted once (kept and rejected rows carry every earlier filter's reasons column).
+    ``final_key`` is the column with the final records (default: the last ``*_reasons`` column's).
+    """
+    import logging
+
+    from dataflow.utils.storage import read_frame
+
+    last = storage.operator_step + 1
+    final = read_frame(storage._get_cache_file_path(last))
+    rejected = [
+        read_frame(str(rejected_path(storage._get_cache_file_path(n))))
+        for n in range(1, last + 1)
+        if rejected_path(storage._get_cache_file_path(n)).exists()
+    ]
+    source = storage._get_cache_file_path(1)
+    rows_in = len(read_frame(source))
+    reason_columns = [c for c in final.columns if str(c).endswith("_reasons")]
+    key = final_key or (reason_columns[-1][: -len("_reasons")] if reason_columns else None)
+    counts: Counter = Counter()
+    for frame in [final, *rejected]:
+        for column in frame.columns:
+            if str(column).endswith("_reasons"):
+                counts.update(count_reasons(frame[column].tolist()))
+    qas = sum(len(r.get("qas") or []) for r in final[key].tolist() if isinstance(r, dict)) if key in final else 0
+    summary = {
+        "rows_in": rows_in,
+        "rows_kept": len(final),
+        "qas_kept": qas,
+        "qas_per_kept_row": round(qas / len(final), 2) if len(final) else 0.0,
+        "reasons": dict(counts.most_common()),
+    }
+    logging.getLogger(__name__).info(
+        "quality: rows in %d, rows kept %d, QAs %d (%.2f per kept row); reasons: %s",
+        summary["rows_in"], summary["rows_kept"], qas, summary["qas_per_kept_row"],
+        ", ".join(f"{r} {n}" for r, n in counts.most_common()) or "none",
+    )
+    return summary
