@@ -2,6 +2,10 @@
 
     dataflow init [--force] [--dir DIR]   write gpu_pipelines/ and example_data/ into a work folder
     dataflow env                          print versions and GPU facts
+    dataflow view STEP_FILE [-o OUT]      write a browsable HTML report of a step file
+    dataflow export STEP_FILE --format llava|sharegpt|hf -o OUT
+                                          export QA records for VLM trainers
+    dataflow stats STEP_FILE              print a step file's figures
     dataflow -v                           print the version (never touches the network)
 """
 
@@ -129,6 +133,36 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_view(args: argparse.Namespace) -> int:
+    from dataflow.report.view import write_report
+
+    out = write_report(args.step_file, args.output, image_root=args.image_root, page_size=args.page_size,
+                       show_progress=not args.quiet)
+    print(f"dataflow view: wrote {out} (open it in a browser; it needs no server or network)")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from dataflow.report.export import export
+
+    report = export(
+        args.step_file, args.format, args.output, multi_turn=args.multi_turn, context=args.context,
+        image_root=args.image_root, copy_images=args.copy_images, record_key=args.record_key,
+        dataset_name=args.dataset_name, push_to_hub=args.push_to_hub,
+    )
+    print(f"dataflow export: {report.summary()}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from dataflow.report.records import figures, format_figures, load_rows
+
+    rows, _ = load_rows(args.step_file)
+    print(f"{args.step_file}")
+    print(format_figures(figures(rows)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dataflow", description="Multimodal data generation pipelines.")
     parser.add_argument("-v", "--version", action="version", version=f"dataflow {__version__}")
@@ -139,6 +173,32 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(func=cmd_init)
     env = sub.add_parser("env", help="print versions and GPU facts")
     env.set_defaults(func=cmd_env)
+
+    view = sub.add_parser("view", help="write a browsable HTML report of a step file (opens from disk)")
+    view.add_argument("step_file", help="e.g. cache_local/context_vqa_step2.json")
+    view.add_argument("-o", "--output", help="report file (default: <step file>.report.html beside it)")
+    view.add_argument("--image-root", help="folder relative image paths are under (default: found as the pipeline does)")
+    view.add_argument("--page-size", type=int, default=50, help="cards per page (default 50)")
+    view.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    view.set_defaults(func=cmd_view)
+
+    exp = sub.add_parser("export", help="export QA records for VLM training (LLaVA, ShareGPT, HF datasets)")
+    exp.add_argument("step_file")
+    exp.add_argument("--format", required=True, choices=["llava", "sharegpt", "hf"])
+    exp.add_argument("-o", "--output", required=True, help="a .json file (llava, sharegpt) or a folder (hf)")
+    exp.add_argument("--multi-turn", action="store_true", help="one multi-turn sample per row (default: one per QA)")
+    exp.add_argument("--context", choices=["in_prompt", "none"], default="in_prompt",
+                     help="put the article in the human turn (RAG-style, default) or leave it out")
+    exp.add_argument("--image-root", help="write image paths relative to this folder (default: absolute)")
+    exp.add_argument("--copy-images", action="store_true", help="copy the images into OUTPUT's folder/images/")
+    exp.add_argument("--record-key", help="the record column to export (default: the most refined one)")
+    exp.add_argument("--dataset-name", default="contextvqa", help="the name registered in dataset_info.json (sharegpt)")
+    exp.add_argument("--push-to-hub", metavar="REPO", help="hf: also push the dataset to the Hub (needs network and a token)")
+    exp.set_defaults(func=cmd_export)
+
+    stats = sub.add_parser("stats", help="print a step file's figures: rows by status, QAs per row, top reasons")
+    stats.add_argument("step_file")
+    stats.set_defaults(func=cmd_stats)
     return parser
 
 

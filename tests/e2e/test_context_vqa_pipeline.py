@@ -78,6 +78,17 @@ def test_quick_start_runs_unchanged_but_for_the_model_line(tmp_path, tiny_model)
     # known-harmless vLLM CPU noise is silenced: it used to repeat twice per request
     assert "after the thread binding" not in result.stderr
     assert "force killing" not in result.stderr
+    # the run's output can be looked at and shipped
+    step2_path = work / "cache_local" / "context_vqa_step2.json"
+    stats = run_cli("stats", str(step2_path), cwd=work).stdout
+    assert f"rows {len(source)}: ok {len(source)}, failed 0, rejected 0" in stats
+    run_cli("view", str(step2_path), "-q", cwd=work)
+    assert (work / "cache_local" / "context_vqa_step2.report.html").exists()
+    thumbs = list((work / "cache_local" / "context_vqa_step2.report_files" / "thumbs").glob("*.jpg"))
+    assert len(thumbs) == len({r["image"][0] for r in source})
+    exported = run_cli("export", str(step2_path), "--format", "llava", "-o", "out.json", cwd=work).stdout
+    with_pairs = sum(1 for r in step2 if r["context_vqa"]["qas"])
+    assert f"from {with_pairs} rows" in exported
 
 
 def test_runs_from_another_working_directory(tmp_path, tiny_model):

@@ -1,0 +1,1 @@
+"""Looking at and shipping a run's output: figures, an HTML report, exports for trainers."""
