@@ -14,7 +14,16 @@
   ``context`` and ``qas``;
 * a note after the pairs (not part of the last answer), and a last pair cut off by the token
   limit (dropped);
-* refusals and ``Error: ...`` strings, which give an empty result.
+* refusals and ``Error: ...`` strings, which give an empty result;
+* Chinese output (``维基百科文章``/``问答对`` headers, ``问题``/``答案``, ``问：``/``答：``, ``问题一``,
+  Chinese table columns; full-width punctuation is kept in the text as written), HTML markup,
+  emoji and arrow labels (``❓``/``✅``, ``➤ Question:``), a ``<think>`` block (never parsed),
+  chat-template tokens (``<|im_end|>``), degenerate repetition (each distinct pair once), the QA
+  section before the article, label parentheticals, ``Explanation:`` lines after answers, answers
+  listed as bullets under an empty ``Answer:`` (joined with ", "), two-level numbering under group
+  titles, and reference lists whose titles end with "?".
+
+Label words, headers and symbols are tables in ``vocabulary.py``.
 
 The context keeps the article's text without headers or markdown markers; paragraphs are
 separated by a blank line, whitespace inside a paragraph is collapsed.
@@ -23,15 +32,23 @@ separated by a blank line, whitespace inside a paragraph is collapsed.
 from __future__ import annotations
 
 import functools
+import html
 import json
 import re
 from typing import Any
+
+from dataflow.operators.core_vision.refine import vocabulary as V
 
 __all__ = ["empty_result", "parse_wiki_qa"]
 
 
 def empty_result() -> dict:
     return {"context": "", "qas": []}
+
+
+def _alt(words) -> str:
+    """A regex alternation of ``words``, longest first."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
 # ------------------------------------------------------------------------------------------
@@ -44,8 +61,22 @@ _ITALIC_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _ITALIC_UNDERSCORE = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _HEADING = re.compile(r"^\s*#{1,6}\s*")
 _QUOTE = re.compile(r"^\s*(?:>\s*)+")
-_BULLET = re.compile(r"^\s*(?:[-*+•·‣▪]|\u2013|\u2014)\s+")
-_NUMBER = re.compile(r"^\s*\(?(\d{1,3})[.)]\s+|^\s*\(?(\d{1,3})[.)](?=\*\*|__)")
+# Any other pictograph opening a line ("🏛️ Article") is decoration; the label symbols are not.
+_PICTOGRAPH = rf"(?!{_alt(V.QUESTION_SYMBOLS + V.ANSWER_SYMBOLS)})[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55][\uFE0F\u200d]*"
+_BULLET = re.compile(rf"^\s*(?:(?:[-*+]|\u2013|\u2014)\s+|(?:{_alt(V.BULLET_SYMBOLS)}|{_PICTOGRAPH})\s*)")
+
+
+def _unbullet(body: str) -> tuple[str, bool]:
+    """``body`` without its list marker, and whether it had one (most lines start with a letter)."""
+    first = body.lstrip()[:1]
+    if not first or (first.isascii() and first not in "-*+"):
+        return body, False
+    stripped = _BULLET.sub("", body, count=1)
+    return stripped, stripped != body
+_NUMBER = re.compile(
+    r"^\s*\(?(\d{1,3})((?:\.\d{1,3})+)[.)]?\s+"  # two-level: "1.1 ", "2.3) "
+    r"|^\s*\(?(\d{1,3})[.)]\s+|^\s*\(?(\d{1,3})[.)](?=\*\*|__)"
+)
 _RULE = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:=\s*){3,})\s*$")
 _FENCE = re.compile(r"^\s*```")
 _WS = re.compile(r"\s+")
@@ -74,32 +105,102 @@ def _demark(text: str) -> str:
 def _normalize(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _ZERO_WIDTH.sub("", text)
-    text = text.replace("\uff1a", ":").replace("\u00a0", " ")
+    text = text.replace("\u00a0", " ")
     return text.strip()
+
+
+_SPECIAL_TOKENS = re.compile("|".join(V.SPECIAL_TOKENS), re.I)
+_THINK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.S | re.I)
+_THINK_OPEN = re.compile(r"<think(?:ing)?>", re.I)
+_THINK_CLOSE = re.compile(r"</think(?:ing)?>", re.I)
+_HTML_TAG = re.compile(rf"</?(?:{_alt(V.HTML_BLOCK_TAGS + V.HTML_INLINE_TAGS)})\b[^>]*>", re.I)
+_HTML_BLOCK = re.compile(rf"<(/?)(?:{_alt(V.HTML_BLOCK_TAGS)})\b[^>]*>", re.I)
+_HTML_HEADING_OPEN = re.compile(r"<h[1-6]\b[^>]*>", re.I)
+_HTML_LI_OPEN = re.compile(r"<li\b[^>]*>", re.I)
+_HTML_BOLD = re.compile(r"</?(?:b|strong)\b[^>]*>", re.I)
+
+
+def _strip_wrappers(text: str) -> str:
+    """Chat-template tokens and reasoning blocks out; HTML markup to lines and markdown."""
+    if "<" in text or "[" in text:
+        text = _SPECIAL_TOKENS.sub("", text)
+        # A reasoning block is drafts, never the answer: without its opening tag, all before the
+        # close is reasoning; without its closing tag (cut off), all after the opening.
+        text = _THINK.sub("", text)
+        close = list(_THINK_CLOSE.finditer(text))
+        if close:
+            text = text[close[-1].end() :]
+        opened = _THINK_OPEN.search(text)
+        if opened:
+            text = text[: opened.start()]
+        if _HTML_TAG.search(text):
+            text = _HTML_HEADING_OPEN.sub("\n## ", text)
+            text = _HTML_LI_OPEN.sub("\n- ", text)
+            text = _HTML_BOLD.sub("**", text)
+            text = _HTML_BLOCK.sub("\n", text)
+            text = _HTML_TAG.sub("", text)
+            text = html.unescape(text)
+            text = re.sub(r"[ \t]+\n", "\n", text)
+    return text.strip()
+
+
+def _cut_repetition(text: str) -> str:
+    """The whole output written again (a decoding loop): keep the first copy.
+
+    The opening of the text (its first lines, at least 60 characters) found again at the start of
+    a later line marks the second copy.
+    """
+    end = 0
+    for _ in range(3):
+        nl = text.find("\n", end + 1)
+        end = len(text) if nl < 0 else nl
+        if len(text[:end].strip()) >= 60 or nl < 0:
+            break
+    opening = text[:end].strip()
+    if len(opening) < 60:
+        return text
+    again = text.find("\n" + opening, end)
+    return text[:again].rstrip() if again > 0 else text
 
 
 # ------------------------------------------------------------------------------------------
 # line classification
 # ------------------------------------------------------------------------------------------
-_SEP = r"(?:\s*[:.)\]]|\s+[-\u2013\u2014](?=\s))"
-_Q_LABEL = re.compile(
-    r"^(?:"
-    rf"(?:[Qq](?:uestion|UESTION)?|Ques\.?)\s*\#?\s*\d+(?:{_SEP}|(?=\s)|$)"
-    rf"|(?:Question|QUESTION|question)(?:{_SEP}|$)"
-    rf"|[Qq]{_SEP}"
-    r")\s*(?P<rest>.*)$"
+_SEP = rf"(?:\s*(?:{_alt(V.LABEL_SEPARATORS)})|\s+[-\u2013\u2014](?=\s))"
+_NUM = rf"\s*\#?\s*(?:\d+|{_alt(V.NUMERAL_WORDS)})"
+_PAREN = r"(?:\s*[(\uff08][^()\uff08\uff09]{0,80}[)\uff09])?"  # "Question 1 (answer requires the article):"
+
+
+def _label(words, letters: str, symbols) -> re.Pattern:
+    long_words = _alt(w for w in words if len(w) > 1 or not w.isascii())  # "问" and "答" are words
+    return re.compile(
+        r"^(?:"
+        rf"(?:(?i:{long_words})|[{letters}]){_NUM}{_PAREN}(?:{_SEP}|(?=\s)|$)"  # numbered: "Q1:", "问题一："
+        rf"|(?i:{long_words}){_PAREN}(?:{_SEP}|$)"  # "Question:", "答案："
+        rf"|[{letters}]{_PAREN}{_SEP}"  # "Q." / "A:"
+        rf"|(?:{_alt(symbols)})"  # "❓ ..." / "✅ ..."
+        r")\s*(?P<rest>.*)$"
+    )
+
+
+_Q_LABEL = _label(V.QUESTION_WORDS, "Qq", V.QUESTION_SYMBOLS)
+_A_LABEL = _label(V.ANSWER_WORDS, "A", V.ANSWER_SYMBOLS)
+_QMARKS = ("?", "\uff1f")
+_INLINE_ANSWER = re.compile(
+    r"(?:(?<=[?\uff1f])|\s)[-\u2013\u2014|]?\s*\(?(?:Answer|ANSWER|answer|Ans|A|答案|回答|答)\s*\d*\s*[:\uff1a]\s*"
 )
-_A_LABEL = re.compile(
-    r"^(?:"
-    rf"(?:[Aa](?:nswer|NSWER)?|Ans\.?)\s*\#?\s*\d+(?:{_SEP}|(?=\s)|$)"
-    rf"|(?:Answers?|ANSWERS?|answers?|Ans\.?)(?:{_SEP}|$)"
-    rf"|A{_SEP}"
-    r")\s*(?P<rest>.*)$"
-)
-_INLINE_ANSWER = re.compile(r"(?:(?<=\?)|\s)[-\u2013\u2014|]?\s*\(?(?:Answer|ANSWER|answer|Ans|A)\s*\d*\s*:\s*")
+_ANNOTATION = re.compile(rf"^(?i:{_alt(V.ANNOTATION_LABELS)}){_PAREN}\s*[:\uff1a]")
+_REFERENCES = re.compile(rf"^(?i:{_alt(V.REFERENCE_HEADERS)})\s*[:\uff1a]?$")
+
+
+def _has_qmark(text: str) -> bool:
+    return "?" in text or "\uff1f" in text
+
+
 _ARTICLE_LABEL = re.compile(
     r"^(?P<label>(?:the\s+)?(?:wikipedia(?:[- ]style)?\s+(?:article|entry)(?:\s+title)?|wiki\s+article|"
-    r"article(?:\s+title)?|wikipedia|context|passage|title|heading))\s*(?::\s*(?P<rest>.*)|$)",
+    rf"article(?:\s+title)?|wikipedia|context|passage|title|heading|标题|{_alt(V.ARTICLE_HEADERS_ZH)}))"
+    r"\s*(?:[:\uff1a]\s*(?P<rest>.*)|$)",
     re.I,
 )
 _CHATTER = re.compile(
@@ -137,10 +238,15 @@ _QA_TAIL = {"based", "about", "related", "for", "from", "on", "regarding"}
 _QA_TAIL_TOPIC = {"article", "text", "passage", "image", "above", "context", "wikipedia", "it", "this"}
 
 
+_QA_HEADERS_ZH = frozenset(V.QA_HEADERS_ZH)
+
+
 def _is_qa_header(clean: str) -> bool:
     """``clean`` (a demarked line) is a header that opens the question/answer section."""
-    if "?" in clean or len(clean) > 100 or clean.endswith("."):
+    if _has_qmark(clean) or len(clean) > 100 or clean.endswith("."):
         return False
+    if clean.rstrip(":\uff1a ").replace(" ", "") in _QA_HEADERS_ZH:
+        return True
     tokens = re.findall(r"[a-z]+", clean.lower())
     for i, token in enumerate(tokens):  # drop "based on the article" and similar tails
         if token in _QA_TAIL and i > 0:
@@ -158,8 +264,8 @@ def _is_qa_intro(clean: str) -> bool:
     """Chatter that introduces the pairs, e.g. "Here are some question-answer pairs:"."""
     lower = clean.lower()
     return (
-        clean.endswith(":")
-        and "?" not in clean
+        clean.endswith((":", "\uff1a"))
+        and not _has_qmark(clean)
         and len(clean) < 200
         and ("question" in lower or "q&a" in lower or "qa pair" in lower)
     )
@@ -168,22 +274,26 @@ def _is_qa_intro(clean: str) -> bool:
 class _Line:
     """One non-blank line of the QA section, classified."""
 
-    __slots__ = ("kind", "text", "numbered", "bulleted", "indent")
+    __slots__ = ("kind", "text", "numbered", "bulleted", "indent", "sublevel")
 
     def __init__(self, raw: str):
         self.indent = len(raw) - len(raw.lstrip())
-        body = _QUOTE.sub("", raw)
-        self.bulleted = bool(_BULLET.match(body))
-        body = _BULLET.sub("", body)
+        body = _QUOTE.sub("", raw) if ">" in raw else raw
+        body, self.bulleted = _unbullet(body)
         clean = _demark(body)
         number = _NUMBER.match(clean)
         self.numbered = bool(number)
+        self.sublevel = bool(number and number.group(2))  # "1.1", "2.3": an item under a group title
         if number:
             clean = clean[number.end() :].strip()
         self.kind = "text"
         self.text = clean
         if not clean:
             self.kind = "empty"
+        elif _REFERENCES.match(clean):
+            self.kind = "references"
+        elif _ANNOTATION.match(clean) and not _Q_LABEL.match(clean) and not _A_LABEL.match(clean):
+            self.kind = "annotation"
         elif _is_qa_header(clean):
             self.kind = "header"
         elif m := _Q_LABEL.match(clean):
@@ -213,12 +323,13 @@ def _split_inline_answer(question: str) -> tuple[str, str | None]:
 
 def _split_at_question_mark(text: str) -> tuple[str, str | None]:
     """``"What is X? Paris."`` -> ``("What is X?", "Paris.")`` for unlabelled items."""
-    idx = text.find("?")
+    marks = [i for i in (text.find("?"), text.find("\uff1f")) if i >= 0]
+    idx = min(marks) if marks else -1
     if idx < 0 or idx == len(text) - 1:
         return text, None
     rest = text[idx + 1 :].strip()
-    rest = re.sub(r"^[-\u2013\u2014:|]+\s*", "", rest)
-    if not rest or rest.endswith("?"):
+    rest = re.sub(r"^[-\u2013\u2014:\uff1a|]+\s*", "", rest)
+    if not rest or rest.endswith(_QMARKS):
         return text, None
     return text[: idx + 1].strip(), rest
 
@@ -227,23 +338,34 @@ def _split_at_question_mark(text: str) -> tuple[str, str | None]:
 # QA section
 # ------------------------------------------------------------------------------------------
 class _Pair:
-    __slots__ = ("question", "answer")
+    __slots__ = ("question", "answer", "listed")
 
     def __init__(self, question: str):
         self.question: list[str] = [question] if question else []
         self.answer: list[str] | None = None
+        self.listed = False  # answers listed as items under an empty "Answer:" label
 
     def q_text(self) -> str:
         return _WS.sub(" ", " ".join(self.question)).strip()
 
     def a_text(self) -> str:
-        return _WS.sub(" ", " ".join(self.answer or [])).strip()
+        items = [_WS.sub(" ", a).strip() for a in self.answer or []]
+        return (", " if self.listed else " ").join(a for a in items if a).strip()
+
+
+def _is_group_title(lines: list[str], k: int, line: _Line) -> bool:
+    """"2. Architecture" above "2.1 ...?" items: a title that groups questions, not an answer."""
+    if not line.numbered or line.sublevel or _has_qmark(line.text) or not _is_title(line.text):
+        return False
+    following = next((x for x in lines[k + 1 :] if x.strip()), None)
+    return following is not None and _line(following).sublevel
 
 
 def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
     pairs: list[_Pair] = []
     current: _Pair | None = None
     blank_after_answer = False
+    annotating = False  # inside an "Explanation: ..." after an answer
     # "Questions: 1. ... 2. ...  Answers: 1. ... 2. ...": answers that fill earlier questions in order.
     answer_queue: list[_Pair] = []
 
@@ -254,14 +376,24 @@ def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
         pairs.append(pair)
         return pair
 
-    for raw in lines:
+    for k, raw in enumerate(lines):
         if not raw.strip() or _RULE.match(raw) or _FENCE.match(raw):
             if current is not None and current.answer:
                 blank_after_answer = True
             continue
         line = _line(raw)
         after_blank, blank_after_answer = blank_after_answer, False
-        if line.kind in ("empty", "header"):
+        if line.kind == "references":
+            break  # a reference list ends the pairs; its titles may end with "?"
+        if line.kind == "annotation":
+            annotating = True
+            continue
+        if annotating and line.kind not in ("question", "answer", "header") and not (
+            line.numbered and _has_qmark(line.text)
+        ):
+            continue
+        annotating = False
+        if line.kind in ("empty", "header") or _is_group_title(lines, k, line):
             continue
         if answer_queue and line.kind != "question":
             if line.text:
@@ -281,14 +413,15 @@ def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
                 continue
             if current.answer is None or not current.answer:
                 current.answer = [line.text] if line.text else []
+                current.listed = not line.text
             else:
                 current.answer.append(line.text)
             continue
 
         text = line.text
         if line.numbered or line.bulleted:
-            awaiting_answer = current is not None and not current.answer and current.q_text().endswith("?")
-            if "?" in text and not (awaiting_answer and line.bulleted and not line.numbered):
+            awaiting_answer = current is not None and not current.answer and current.q_text().endswith(_QMARKS)
+            if _has_qmark(text) and not (awaiting_answer and line.bulleted and not line.numbered):
                 q, a = _split_inline_answer(text)
                 if a is None:
                     q, a = _split_at_question_mark(text)
@@ -307,20 +440,22 @@ def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
         # plain text line
         if current is not None and (current.answer or pairs) and _NOTE.match(text):
             break
-        if text.endswith("?") and len(text) < 400 and (current is None or current.answer):
+        if text.endswith(_QMARKS) and len(text) < 400 and (current is None or current.answer):
             current = start(*_split_inline_answer(text))
             continue
         if current is None:
             continue
         if current.answer is None or not current.answer:
-            if current.question and current.q_text().endswith("?") or current.answer is not None:
+            if current.question and current.q_text().endswith(_QMARKS) or current.answer is not None:
                 current.answer = [text]
+                current.listed = False
             else:
                 current.question.append(text)
         elif after_blank:
             break  # an unlabelled paragraph after a finished pair is a note, not the answer
         else:
             current.answer.append(text)
+            current.listed = False
 
     return [(p.q_text(), p.a_text()) for p in pairs]
 
@@ -353,7 +488,21 @@ def _finish_pairs(raw_pairs: list[tuple[str, str]]) -> list[dict]:
         )
         if truncated:
             pairs = pairs[:-1]
-    return [{"question": q, "answer": a} for q, a in pairs if q and a]
+    return [{"question": q, "answer": a} for q, a in _distinct(pairs) if q and a]
+
+
+def _distinct(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each pair once: a decoding loop repeats pairs, and its last, cut-off copy is a prefix."""
+    answers: dict[str, list[str]] = {}
+    out = []
+    for q, a in pairs:
+        key = " ".join(q.lower().split())
+        earlier = answers.setdefault(key, [])
+        if any(e == a.lower() or e.startswith(a.lower()) for e in earlier):
+            continue
+        earlier.append(a.lower())
+        out.append((q, a))
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -374,8 +523,9 @@ def _find_table(lines: list[str]) -> tuple[int, int, list[tuple[str, str]]] | No
         if not line.lstrip().startswith("|"):
             continue
         cells = [c.lower() for c in _table_cells(line)]
-        q_col = next((j for j, c in enumerate(cells) if c in ("q", "question", "questions") or "question" in c), None)
-        a_col = next((j for j, c in enumerate(cells) if c in ("a", "answer", "answers") or "answer" in c), None)
+        q_col = next((j for j, c in enumerate(cells) if c in ("q", "question", "questions") or "question" in c or "问题" in c), None)
+        a_col = next((j for j, c in enumerate(cells) if c in ("a", "answer", "answers") or "answer" in c
+                      or "答案" in c or "回答" in c), None)
         if q_col is None or a_col is None or q_col == a_col:
             continue
         pairs = []
@@ -487,7 +637,7 @@ _WIKI_HEADING = re.compile(r"^\s*(=+)\s*[^=].*?\s*\1\s*$")
 
 def _is_title(text: str) -> bool:
     """A short line without sentence punctuation: a title, not the article's first sentence."""
-    return len(text) < 80 and not text.rstrip().endswith((".", "!", "?", ":", ";", ","))
+    return len(text) < 80 and not text.rstrip().endswith((".", "!", "?", ":", ";", ",", "。", "！", "？", "：", "；", "，"))
 
 
 def _article_text(lines: list[str]) -> str:
@@ -508,7 +658,7 @@ def _article_text(lines: list[str]) -> str:
         if _HEADING.match(raw) or _BOLD_LINE.match(raw) or _WIKI_HEADING.match(raw):
             close()  # headings and bold title lines are not article text
             continue
-        body = _BULLET.sub("", _QUOTE.sub("", raw))
+        body = _unbullet(_QUOTE.sub("", raw) if ">" in raw else raw)[0]
         clean = _demark(body)
         if first_content and _CHATTER.match(clean) and (clean.endswith((":", "!", ".")) and len(clean) < 300):
             first_content = False
@@ -532,17 +682,61 @@ def _article_text(lines: list[str]) -> str:
 # ------------------------------------------------------------------------------------------
 def _qa_start(lines: list[str]) -> int | None:
     """Index of the first line of the QA section, or None for article-only output."""
+    in_references = False
     for i, raw in enumerate(lines):
         if not raw.strip() or _RULE.match(raw):
             continue
         line = _line(raw)
+        if line.kind == "references":
+            in_references = True  # its titles may end with "?": not questions
+            continue
         if line.kind == "header" or line.kind == "question":
             return i
-        if line.kind == "text" and line.numbered and "?" in line.text:
+        if in_references:
+            in_references = line.numbered or line.bulleted
+            if in_references:
+                continue
+        if line.kind == "text" and line.numbered and _has_qmark(line.text):
             return i
-        if line.kind == "text" and _BOLD_LINE.match(raw.strip()) and line.text.endswith("?"):
+        if line.kind == "text" and _BOLD_LINE.match(raw.strip()) and line.text.endswith(_QMARKS):
             return i
     return None
+
+
+_ARTICLE_HINT = re.compile(rf"(?i:article|wiki|context|passage|{_alt(V.ARTICLE_HEADERS_ZH)})")
+
+
+def _article_after(lines: list[str], start: int) -> int | None:
+    """The article written after the QA section: the index of its header line, if there is one."""
+    for i in range(start + 1, len(lines)):
+        raw = lines[i]
+        if not raw.strip():
+            continue
+        if not _ARTICLE_HINT.search(raw):
+            continue
+        clean = _demark(_unbullet(_QUOTE.sub("", raw))[0])
+        label = _ARTICLE_LABEL.match(clean)
+        if label and "title" not in label["label"].lower() and label["label"].lower() not in ("heading", "标题"):
+            return i
+    return None
+
+
+def _drop_references(lines: list[str]) -> list[str]:
+    """Lines without reference lists ("See also:", "References" and the items under them)."""
+    out, skipping = [], False
+    for raw in lines:
+        if not raw.strip():
+            out.append(raw)
+            continue
+        line = _line(raw)
+        if line.kind == "references":
+            skipping = True
+            continue
+        if skipping and (line.numbered or line.bulleted or raw.startswith((" ", "\t"))):
+            continue
+        skipping = False
+        out.append(raw)
+    return out
 
 
 def parse_wiki_qa(text: Any) -> dict:
@@ -552,7 +746,7 @@ def parse_wiki_qa(text: Any) -> dict:
     """
     if not isinstance(text, str):
         return empty_result()
-    text = _normalize(text)
+    text = _cut_repetition(_strip_wrappers(_normalize(text)))
     if not text or _ERROR.match(text):
         return empty_result()
 
@@ -569,11 +763,13 @@ def parse_wiki_qa(text: Any) -> dict:
                 "qas": _finish_pairs(table_pairs + _parse_qa_lines(lines[t_end:])),
             }
         elif start is None:
-            result = {"context": _article_text(lines), "qas": []}
+            result = {"context": _article_text(_drop_references(lines)), "qas": []}
         else:
+            after = _article_after(lines, start)  # the QA section written before the article
+            end = after if after is not None else len(lines)
             result = {
-                "context": _article_text(lines[:start]),
-                "qas": _finish_pairs(_parse_qa_lines(lines[start:])),
+                "context": _article_text(_drop_references(lines[:start] + (lines[after:] if after is not None else []))),
+                "qas": _finish_pairs(_parse_qa_lines(lines[start:end])),
             }
 
     if _REFUSAL.match(text):
