@@ -37,8 +37,12 @@ def serve_conversations(
     image_list: Sequence[Any] | None = None,
     video_list: Sequence[Any] | None = None,
     system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+    json_schema: dict | None = None,
 ) -> list[GenerationResult]:
     """One ``GenerationResult`` per conversation from any serving, ours or a bare upstream-style one.
+
+    ``json_schema`` (guided decoding) is passed on only when given, so servings written against
+    upstream's contract keep working (their answers are still checked by the caller).
 
     Operators call this rather than a particular backend: a serving with ``generate_results`` gives
     per-row errors and token counts; one with only upstream's ``generate_from_input_messages`` gives
@@ -47,8 +51,9 @@ def serve_conversations(
     if not conversations:
         return []
     if hasattr(serving, "generate_results"):
+        extra = {"json_schema": json_schema} if json_schema is not None else {}
         served = serving.generate_results(
-            conversations, image_list=image_list, video_list=video_list, system_prompt=system_prompt
+            conversations, image_list=image_list, video_list=video_list, system_prompt=system_prompt, **extra
         )
     else:
         answers = serving.generate_from_input_messages(
@@ -58,6 +63,35 @@ def serve_conversations(
     if len(served) != len(conversations):
         raise RuntimeError(f"the serving returned {len(served)} answers for {len(conversations)} conversations")
     return list(served)
+
+
+def check_json_answer(result: GenerationResult, schema: dict) -> GenerationResult:
+    """``result`` when its text is JSON matching ``schema``; otherwise a failed result saying why.
+
+    An answer cut off by the token limit is incomplete JSON: its reason says so and how to fix it.
+    """
+    if result.error is not None:
+        return result
+    import json
+
+    def fail(reason: str) -> GenerationResult:
+        return GenerationResult(error=reason, finish_reason=result.finish_reason, output_tokens=result.output_tokens)
+
+    try:
+        value = json.loads(result.text)
+    except ValueError as err:
+        if result.finish_reason == "length":
+            return fail("truncated at max_tokens: the JSON answer was cut off; raise max_tokens (vllm_max_tokens)")
+        return fail(f"the answer is not valid JSON ({err})")
+    try:
+        import jsonschema
+    except ImportError:  # pragma: no cover - jsonschema comes with vLLM and Ray
+        return result
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
+    if error is not None:
+        where = "/".join(map(str, error.absolute_path)) or "(root)"
+        return fail(f"the JSON answer does not match the schema at {where}: {error.message[:200]}")
+    return result
 
 
 class LLMServingABC(ABC):

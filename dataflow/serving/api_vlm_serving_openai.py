@@ -196,8 +196,14 @@ class APIVLMServing_openai(LocalVLMServingBase):
             return err.status_code >= 500 or err.status_code in _RETRYABLE_STATUS
         return False
 
-    def _call(self, row: PreparedRow) -> GenerationResult:
+    def _call(self, row: PreparedRow, json_schema: dict | None = None) -> GenerationResult:
         kwargs: dict[str, Any] = {"model": self.model_name, "messages": row.payload}
+        if json_schema is not None:
+            # The OpenAI form, which vLLM's server honours too (it ignores the older guided_json).
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": json_schema, "strict": True},
+            }
         for name in ("temperature", "max_tokens", "top_p"):
             if getattr(self, name) is not None:
                 kwargs[name] = getattr(self, name)
@@ -276,8 +282,11 @@ class APIVLMServing_openai(LocalVLMServingBase):
     def _payload(self, row: PreparedRow) -> list[dict]:
         return self._api_messages(row)
 
-    def generate_prepared(self, rows: list[PreparedRow]) -> list[GenerationResult]:
-        """Send the prepared rows concurrently (``max_workers``); one result per row, in order."""
+    def generate_prepared(self, rows: list[PreparedRow], json_schema: dict | None = None) -> list[GenerationResult]:
+        """Send the prepared rows concurrently (``max_workers``); one result per row, in order.
+
+        ``json_schema``: ask for answers in that JSON Schema (``response_format``).
+        """
         if not rows:
             return []
         _ = self.client  # fail before any request when the key is missing
@@ -288,7 +297,7 @@ class APIVLMServing_openai(LocalVLMServingBase):
         with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="dataflow-api") as pool, tqdm(
             total=len(todo), desc="api", unit="row", disable=not self.show_progress or not todo
         ) as bar:
-            futures = {i: pool.submit(self._call, rows[i]) for i in todo}
+            futures = {i: pool.submit(self._call, rows[i], json_schema) for i in todo}
             for i, future in futures.items():
                 results[i] = future.result()
                 bar.update(1)

@@ -130,15 +130,18 @@ class LocalVLMServingBase(VLMServingABC):
         video_list: Sequence[Any] | None = None,
         audio_list: Sequence[Any] | None = None,
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+        json_schema: dict | None = None,
     ) -> list[GenerationResult]:
         """One ``GenerationResult`` per conversation, in order; bad rows carry an error.
 
-        The same as ``generate_prepared(prepare(...))``: callers that want to load the next
-        batch's images while the engine works on this one call the two halves themselves.
+        The same as ``generate_prepared(prepare(...), json_schema)``: callers that want to load the
+        next batch's images while the engine works on this one call the two halves themselves.
+        ``json_schema`` constrains every answer to that JSON Schema (guided decoding).
         """
         if not conversations:
             return []
-        return self.generate_prepared(self.prepare(conversations, image_list, video_list, audio_list, system_prompt))
+        prepared = self.prepare(conversations, image_list, video_list, audio_list, system_prompt)
+        return self.generate_prepared(prepared, json_schema) if json_schema is not None else self.generate_prepared(prepared)
 
     def prepare(
         self,

@@ -211,6 +211,10 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
         enforce_eager = cfg.enforce_eager if cfg.enforce_eager is not None else (True if cpu else None)
         if enforce_eager is not None:
             kwargs["enforce_eager"] = enforce_eager
+        # Guided decoding with llguidance: xgrammar (vLLM's first choice) 0.2.x lets a JSON string
+        # with minLength/maxLength take raw control characters, which JSON forbids, so bounded
+        # strings came out invalid. vllm_engine_kwargs={"structured_outputs_config": ...} overrides.
+        kwargs.setdefault("structured_outputs_config", {"backend": "guidance"})
         kwargs.update(cfg.extra)
         _quiet_known_vllm_noise()
         started = time.perf_counter()
@@ -300,15 +304,29 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
             request["multi_modal_data"] = {"image": row.images if len(row.images) > 1 else row.images[0]}
         return request
 
-    def _run_engine(self, requests: list[dict]) -> list[GenerationResult]:
+    def _params_for(self, json_schema: dict | None) -> Any:
+        """This call's sampling parameters: the serving's, constrained to ``json_schema`` when given."""
+        if json_schema is None:
+            return self._sampling_params
+        import copy
+
         try:
-            outputs = self.llm.generate(requests, self._sampling_params, use_tqdm=self.show_progress)
+            from vllm.sampling_params import StructuredOutputsParams
+        except ImportError:  # pragma: no cover - vLLM before structured outputs
+            raise ServingError("this vLLM version has no StructuredOutputsParams; json_schema needs vLLM >= 0.11") from None
+        params = copy.copy(self._sampling_params)
+        params.structured_outputs = StructuredOutputsParams(json=json_schema)
+        return params
+
+    def _run_engine(self, requests: list[dict], json_schema: dict | None = None) -> list[GenerationResult]:
+        try:
+            outputs = self.llm.generate(requests, self._params_for(json_schema), use_tqdm=self.show_progress)
         except Exception as err:
             if len(requests) == 1:
                 return [failed(f"generation failed: {type(err).__name__}: {err}")]
             # vLLM validates a whole batch at once: isolate the rows that are at fault.
             logger.warning("vLLM rejected a batch of %d (%s); retrying row by row", len(requests), err)
-            return [r for request in requests for r in self._run_engine([request])]
+            return [r for request in requests for r in self._run_engine([request], json_schema)]
         results = []
         for output in outputs:
             completion = output.outputs[0]
@@ -321,8 +339,11 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
             )
         return results
 
-    def generate_prepared(self, rows: list[PreparedRow]) -> list[GenerationResult]:
-        """Submit every prepared row to the engine at once; one result per row, in order."""
+    def generate_prepared(self, rows: list[PreparedRow], json_schema: dict | None = None) -> list[GenerationResult]:
+        """Submit every prepared row to the engine at once; one result per row, in order.
+
+        ``json_schema``: constrain every answer to this JSON Schema (guided decoding).
+        """
         if not rows:
             return []
         most_images = max((len(r.images) for r in rows), default=1)
@@ -348,7 +369,7 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
                 batch.append(self._request(row))
                 where.append(i)
         if batch:
-            for i, result in zip(where, self._run_engine(batch)):
+            for i, result in zip(where, self._run_engine(batch, json_schema)):
                 results[i] = result
         return results  # type: ignore[return-value]
 

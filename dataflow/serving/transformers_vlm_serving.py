@@ -164,7 +164,7 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
             kwargs["cache_implementation"] = "static"
         return kwargs
 
-    def _generate_batch(self, rows: list[PreparedRow]) -> list[GenerationResult]:
+    def _generate_batch(self, rows: list[PreparedRow], json_schema: dict | None = None) -> list[GenerationResult]:
         torch = _torch()
         prompts = [r.payload for r in rows]
         images = [img for r in rows for img in r.images]
@@ -173,8 +173,18 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
         ).to(self.model.device)
         if self.sampling.seed is not None:
             torch.manual_seed(self.sampling.seed)
+        kwargs = self._generate_kwargs()
+        if json_schema is not None:
+            from transformers import LogitsProcessorList
+
+            from dataflow.serving.guided import JsonSchemaLogitsProcessor
+
+            guide = JsonSchemaLogitsProcessor(
+                getattr(self.processor, "tokenizer", self.processor), json_schema, len(rows), inputs["input_ids"].shape[1]
+            )
+            kwargs["logits_processor"] = LogitsProcessorList([guide])
         with torch.inference_mode():
-            out = self.model.generate(**inputs, **self._generate_kwargs())
+            out = self.model.generate(**inputs, **kwargs)
         new_tokens = out[:, inputs["input_ids"].shape[1]:]
         tokenizer = getattr(self.processor, "tokenizer", self.processor)
         stop_ids = {i for i in (tokenizer.eos_token_id, tokenizer.pad_token_id) if i is not None}
@@ -188,14 +198,14 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
             results.append(GenerationResult(text=text, finish_reason=finish, output_tokens=length))
         return results
 
-    def _run_batch(self, rows: list[PreparedRow]) -> list[GenerationResult]:
+    def _run_batch(self, rows: list[PreparedRow], json_schema: dict | None = None) -> list[GenerationResult]:
         try:
-            return self._generate_batch(rows)
+            return self._generate_batch(rows, json_schema)
         except Exception as err:
             if len(rows) == 1:
                 return [failed(f"generation failed: {type(err).__name__}: {err}")]
             logger.warning("a batch of %d failed (%s); retrying row by row", len(rows), err)
-            return [r for row in rows for r in self._run_batch([row])]
+            return [r for row in rows for r in self._run_batch([row], json_schema)]
 
     def _load_image(self, item: Any, images_in_row: int) -> Any:
         return self._resolve().prepare_image(item)
@@ -203,8 +213,11 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
     def _payload(self, row: PreparedRow) -> str:
         return self._resolve().render(row.messages)
 
-    def generate_prepared(self, rows: list[PreparedRow]) -> list[GenerationResult]:
-        """Generate in batches of ``batch_size`` (similar image sizes together); one result per row."""
+    def generate_prepared(self, rows: list[PreparedRow], json_schema: dict | None = None) -> list[GenerationResult]:
+        """Generate in batches of ``batch_size`` (similar image sizes together); one result per row.
+
+        ``json_schema``: constrain every answer to this JSON Schema (llguidance).
+        """
         if not rows:
             return []
         self.load_model()
@@ -215,7 +228,7 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
         progress = _progress(len(todo), self.show_progress)
         for start in range(0, len(todo), self.batch_size):
             chunk = todo[start : start + self.batch_size]
-            for i, result in zip(chunk, self._run_batch([rows[i] for i in chunk])):
+            for i, result in zip(chunk, self._run_batch([rows[i] for i in chunk], json_schema)):
                 results[i] = result
             progress.update(len(chunk))
         progress.close()

@@ -188,6 +188,17 @@ def test_an_answer_over_the_size_cap_fails_its_row(flaky_server, monkeypatch):
     assert big[0].ok and len(big[0].text) == 3_000_000
 
 
+def test_json_schema_goes_as_response_format(flaky_server, monkeypatch):
+    monkeypatch.setenv("DF_TEST_KEY", KEY)
+    flaky_server.fail_first = 0
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+    api(flaky_server.server_address[1]).generate_results([human("x")], json_schema=schema)
+    assert flaky_server.requests[-1]["response_format"] == {
+        "type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+    api(flaky_server.server_address[1]).generate_results([human("y")])
+    assert "response_format" not in flaky_server.requests[-1]
+
+
 def test_missing_key_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("DF_TEST_KEY", raising=False)
     with pytest.raises(ServingError, match="set the environment variable DF_TEST_KEY"):
@@ -211,7 +222,8 @@ def vllm_server(tiny_model, tmp_path_factory):
         proc = subprocess.Popen(
             [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", tiny_model,
              "--host", "127.0.0.1", "--port", str(port), "--enforce-eager", "--max-model-len", "4096",
-             "--limit-mm-per-prompt", json.dumps({"image": 2}), "--api-key", KEY],
+             "--limit-mm-per-prompt", json.dumps({"image": 2}), "--api-key", KEY,
+             "--structured-outputs-config", json.dumps({"backend": "guidance"})],
             stdout=out, stderr=subprocess.STDOUT, env=env,
         )
     deadline = time.time() + 240
@@ -249,3 +261,21 @@ def test_against_real_vllm_serve(vllm_server, monkeypatch, example_images):
     assert [r.ok for r in results] == [True, True, True, False]
     assert all(r.text and r.output_tokens == 8 for r in results[:3])
     assert results[3].text == "" and "conversation is null" in results[3].error
+
+
+@pytest.mark.slow
+def test_schema_valid_json_through_the_real_server(vllm_server, monkeypatch):
+    import jsonschema
+
+    from tests.serving.test_structured_output import BOUNDED_SCHEMA
+
+    port, model = vllm_server
+    monkeypatch.setenv("DF_TEST_KEY", KEY)
+    serving = APIVLMServing_openai(
+        api_url=f"http://127.0.0.1:{port}/v1", key_name_of_api_key="DF_TEST_KEY", model_name=model,
+        max_workers=4, timeout=300, max_tokens=1500, temperature=0.7, show_progress=False,
+    )
+    results = serving.generate_results([human(f"Write JSON {i}.") for i in range(6)], json_schema=BOUNDED_SCHEMA)
+    assert all(r.ok for r in results), [r.error for r in results]
+    for r in results:  # random weights and a working grammar: valid every time
+        jsonschema.validate(json.loads(r.text), BOUNDED_SCHEMA)

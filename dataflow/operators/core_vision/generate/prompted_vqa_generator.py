@@ -7,7 +7,7 @@ import time
 from typing import Any, Sequence
 
 from dataflow.core.operator import OperatorABC, require_columns
-from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, serve_conversations
+from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, check_json_answer, serve_conversations
 from dataflow.errors import InputDataError
 from dataflow.utils.durable import DurableStep
 from dataflow.utils.media import resolve_media_cell
@@ -32,6 +32,9 @@ class PromptedVQAGenerator(OperatorABC):
         show_progress: a progress bar over rows (also: ``DATAFLOW_PROGRESS=0`` turns it off).
         hash_media: decide cache reuse by each image's contents (read once per run) rather than
             its size and modification time.
+        json_schema: a JSON Schema every answer must follow: passed to the serving (guided
+            decoding on vLLM, transformers and OpenAI-compatible APIs) and checked on every answer;
+            an answer cut off by the token limit or not matching fails its row with the reason.
 
     Input columns:
         ``input_conversation_key``: upstream's ``[{"from": "human", "value": ...}]`` or OpenAI-style
@@ -59,6 +62,7 @@ class PromptedVQAGenerator(OperatorABC):
         force_recompute: bool = False,
         show_progress: bool = True,
         hash_media: bool = False,
+        json_schema: dict | None = None,
     ):
         if serving is None:
             raise ValueError("PromptedVQAGenerator needs a serving, e.g. LocalModelVLMServing_vllm(...)")
@@ -71,6 +75,9 @@ class PromptedVQAGenerator(OperatorABC):
         self.force_recompute = force_recompute
         self.show_progress = show_progress
         self.hash_media = hash_media
+        if json_schema is not None and not isinstance(json_schema, dict):
+            raise ValueError(f"The 'json_schema' parameter must be a JSON Schema dict or None. Got {type(json_schema).__name__}.")
+        self.json_schema = json_schema
 
     @staticmethod
     def get_desc(lang: str = "zh") -> str:
@@ -139,11 +146,15 @@ class PromptedVQAGenerator(OperatorABC):
         """Run the serving on a built chunk; one result per row, in order."""
         if chunk.where:
             if chunk.prepared is not None:
-                served = self.serving.generate_prepared(chunk.prepared)
+                extra = {"json_schema": self.json_schema} if self.json_schema is not None else {}
+                served = self.serving.generate_prepared(chunk.prepared, **extra)
             else:
                 served = serve_conversations(
-                    self.serving, chunk.conversations, chunk.images, chunk.video_arg(), self.system_prompt
+                    self.serving, chunk.conversations, chunk.images, chunk.video_arg(), self.system_prompt,
+                    self.json_schema,
                 )
+            if self.json_schema is not None:
+                served = [check_json_answer(r, self.json_schema) for r in served]
             if len(served) != len(chunk.where):
                 raise RuntimeError(f"the serving returned {len(served)} answers for {len(chunk.where)} conversations")
             for i, result in zip(chunk.where, served):
@@ -216,6 +227,7 @@ class PromptedVQAGenerator(OperatorABC):
             "output": output_answer_key,
             "system_prompt": self.system_prompt,
             "prompt_template": self._template_text(),
+            "json_schema": self.json_schema,
             "serving": self.serving.fingerprint() if hasattr(self.serving, "fingerprint") else type(self.serving).__name__,
         }
         step = DurableStep(
