@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dataflow.errors import ServingError
-from dataflow.io.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, load_image
+from dataflow.io.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DecodedImageCache, load_image
 
 logger = logging.getLogger(__name__)
 
@@ -85,14 +85,23 @@ class ChatAdapter:
         return {"min_pixels": self.min_pixels, "max_pixels": self.max_pixels}
 
     def prepare_image(self, source: Any, max_pixels: int | None = None, exact: bool = True) -> Any:
-        """Load and bound one image; ``exact=False`` leaves the last resize to the model's processor."""
-        return load_image(
-            source,
-            factor=self.factor,
-            min_pixels=self.min_pixels,
-            max_pixels=max_pixels if max_pixels is not None else self.max_pixels,
-            exact=exact,
+        """Load and bound one image; ``exact=False`` leaves the last resize to the model's processor.
+
+        A file several rows share is decoded once (``DecodedImageCache``, keyed by path, size,
+        modification time and bounds).
+        """
+        bound = max_pixels if max_pixels is not None else self.max_pixels
+        key = DecodedImageCache.key(source, self.factor, self.min_pixels, bound, exact)
+        return self.image_cache.get_or_load(
+            key, lambda: load_image(source, factor=self.factor, min_pixels=self.min_pixels, max_pixels=bound, exact=exact)
         )
+
+    @property
+    def image_cache(self) -> DecodedImageCache:
+        cache = self.__dict__.get("_image_cache")
+        if cache is None:
+            cache = self.__dict__["_image_cache"] = DecodedImageCache()
+        return cache
 
     @property
     def processor(self) -> Any:

@@ -157,3 +157,53 @@ def image_to_data_url(image: Any, fmt: str = "JPEG", quality: int = 90) -> str:
     image.save(buffer, format=fmt, quality=quality) if fmt == "JPEG" else image.save(buffer, format=fmt)
     mime = "jpeg" if fmt == "JPEG" else fmt.lower()
     return f"data:image/{mime};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+class DecodedImageCache:
+    """Decoded, bounded images by file (path, size, mtime) and bounds, least recently used out first.
+
+    Several prompts per image is common (SK-VQA-style data asks several questions of one photo):
+    each file is decoded once while it stays in the cache. Bounded by total pixels (default 48
+    megapixels, about 150 MB of RGB); thread-safe, since rows are prepared on a thread pool.
+    """
+
+    def __init__(self, max_pixels_total: int = 48_000_000):
+        import threading
+        from collections import OrderedDict
+
+        self.max_pixels_total = max_pixels_total
+        self._items: "OrderedDict[tuple, Any]" = OrderedDict()
+        self._pixels = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def key(source: Any, *bounds: Any) -> tuple | None:
+        if not isinstance(source, str):
+            return None
+        try:
+            st = os.stat(source)
+        except OSError:
+            return None  # loading reports the problem
+        return (os.path.realpath(source), st.st_size, st.st_mtime_ns, *bounds)
+
+    def get_or_load(self, key: tuple | None, load: Any) -> Any:
+        if key is None:
+            return load()
+        with self._lock:
+            image = self._items.get(key)
+            if image is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return image
+            self.misses += 1
+        image = load()  # outside the lock: other rows decode in parallel
+        pixels = image.width * image.height
+        with self._lock:
+            if key not in self._items and pixels <= self.max_pixels_total:
+                self._items[key] = image
+                self._pixels += pixels
+                while self._pixels > self.max_pixels_total:
+                    _, old = self._items.popitem(last=False)
+                    self._pixels -= old.width * old.height
+        return image

@@ -339,6 +339,19 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
             )
         return results
 
+    def open_stream(self, json_schema: dict | None = None, images_per_prompt: int = 1) -> "EngineStream":
+        """A session that takes prepared rows while the engine runs and hands back finished ones.
+
+        ``images_per_prompt``: the most images any row will bring (the engine is sized for it).
+        """
+        limit = (self.engine_config.limit_mm_per_prompt or {}).get("image", 0)
+        if self.llm is not None and self._auto_limit and images_per_prompt > limit:
+            logger.warning("rows with %d images: restarting the engine with a higher image limit", images_per_prompt)
+            self.cleanup()
+            self.engine_config.limit_mm_per_prompt = None
+        self.load_model(images_per_prompt=max(1, images_per_prompt))
+        return EngineStream(self, self._params_for(json_schema))
+
     def generate_prepared(self, rows: list[PreparedRow], json_schema: dict | None = None) -> list[GenerationResult]:
         """Submit every prepared row to the engine at once; one result per row, in order.
 
@@ -382,3 +395,75 @@ def __getattr__(name: str) -> Any:
         return LocalModelVLMServing_transformers
     raise AttributeError(name)
 
+
+
+class EngineStream:
+    """Rows fed to vLLM's engine as they come and collected as they finish (``LLMEngine.add_request``
+    and ``step``), so a batch never waits for its longest row before the next rows start.
+
+    ``submit(tags, rows)`` adds prepared rows (a row that failed before the model is returned at
+    the next ``poll``); ``poll()`` runs one engine step and returns ``(tag, GenerationResult)`` for
+    every row that finished; ``pending`` counts rows not yet returned; ``close()`` aborts the rest.
+    """
+
+    def __init__(self, serving: LocalModelVLMServing_vllm, params: Any):
+        self.serving = serving
+        self.engine = serving.llm.llm_engine
+        self.params = params
+        self.limit = serving.engine_config.limit_mm_per_prompt.get("image", 1)
+        self._in_engine: dict[str, Any] = {}
+        self._aliases: dict[str, str] = {}
+        self._ready: list[tuple[Any, GenerationResult]] = []
+        self._next = 0
+
+    @property
+    def pending(self) -> int:
+        return len(self._in_engine) + len(self._ready)
+
+    def submit(self, tags: list[Any], rows: list[PreparedRow]) -> None:
+        for tag, row in zip(tags, rows):
+            if row.error is not None:
+                self._ready.append((tag, failed(row.error, before_model=True)))
+                continue
+            if len(row.images) > self.limit:
+                self._ready.append((tag, failed(
+                    f"row has {len(row.images)} images but the engine takes at most {self.limit} per prompt; "
+                    "set vllm_limit_mm_per_prompt={'image': N}", before_model=True)))
+                continue
+            request_id = f"dataflow-{self._next}"
+            self._next += 1
+            try:
+                assigned = self.engine.add_request(request_id, self.serving._request(row), self.params)
+            except Exception as err:  # vLLM validates each request as it is added: that row fails alone
+                self._ready.append((tag, failed(f"generation failed: {type(err).__name__}: {err}")))
+                continue
+            self._in_engine[request_id] = tag
+            if isinstance(assigned, str) and assigned != request_id:
+                self._aliases[assigned] = request_id  # vLLM may return an internal id; outputs carry ours
+
+    def poll(self) -> list[tuple[Any, GenerationResult]]:
+        done, self._ready = self._ready, []
+        if self._in_engine:
+            for output in self.engine.step():
+                if not getattr(output, "finished", False):
+                    continue
+                request_id = output.request_id if output.request_id in self._in_engine else self._aliases.pop(
+                    output.request_id, None
+                )
+                if request_id not in self._in_engine:
+                    continue
+                tag = self._in_engine.pop(request_id)
+                completion = output.outputs[0]
+                done.append((tag, GenerationResult(
+                    text=completion.text, finish_reason=completion.finish_reason, output_tokens=len(completion.token_ids),
+                )))
+        return done
+
+    def close(self) -> None:
+        if self._in_engine:
+            try:
+                self.engine.abort_request(list(self._in_engine))
+            except Exception as err:  # pragma: no cover - best effort on the way out
+                logger.debug("aborting %d requests: %s", len(self._in_engine), err)
+            self._in_engine.clear()
+        self._ready.clear()

@@ -38,6 +38,7 @@ class EchoServing(VLMServingABC):
         self.delay = delay
         self.log_path = log_path
         self.model = model
+        self._exists: dict[str, bool] = {}
 
     def generate_from_input(self, user_inputs: list[str], system_prompt: str = DEFAULT_SYSTEM_PROMPT) -> list[str]:
         return [f"answer to {text}" for text in user_inputs]
@@ -60,7 +61,7 @@ class EchoServing(VLMServingABC):
         for k, conversation in enumerate(conversations):
             images = (image_list[k] if image_list is not None else None) or []
             text = _first_text(conversation)
-            missing = [p for p in images if isinstance(p, str) and not os.path.exists(p)]
+            missing = [p for p in images if isinstance(p, str) and not self._file_exists(p)]
             if text is None:
                 out.append(GenerationResult(error="conversation has no text", before_model=True))
             elif missing:
@@ -73,6 +74,12 @@ class EchoServing(VLMServingABC):
                 fh.write(served)
                 fh.flush()
         return out
+
+    def _file_exists(self, path: str) -> bool:
+        found = self._exists.get(path)
+        if found is None:
+            found = self._exists[path] = os.path.exists(path)
+        return found
 
     def cleanup(self) -> None:
         pass

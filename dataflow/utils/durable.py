@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterable, Sequence
 from dataflow.errors import DataFlowError, StepBusyError
 from dataflow.utils.fingerprint import fingerprint
 from dataflow.utils.fs import atomic_write_bytes, fsync_dir, remove_stale_temp_files
-from dataflow.utils.media import media_cell_to_list, resolve_media_path
+from dataflow.utils.media import MediaResolver, media_cell_to_list
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,16 @@ META_SUFFIX = ".meta.json"
 LOCK_SUFFIX = ".lock"
 OWNER_SUFFIX = ".lock.json"
 _JOURNAL_VERSION = 2
+JOURNAL_FSYNC_SECONDS = 1.0
+
+
+def _journal_line(row: dict) -> bytes:
+    import orjson
+
+    try:
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:  # ints wider than 64 bits
+        return json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
 _META_VERSION = 2
 
 
@@ -86,7 +96,7 @@ class _MediaStamps:
     """Each media file's identity for fingerprints: size and mtime, or a content hash (cached per path)."""
 
     def __init__(self, root: str | None, hash_contents: bool):
-        self.root = root
+        self.resolver = MediaResolver(root)
         self.hash_contents = hash_contents
         self._seen: dict[str, Any] = {}
 
@@ -100,7 +110,7 @@ class _MediaStamps:
     def _stamp(self, path: str) -> Any:
         stamp = self._seen.get(path)
         if stamp is None:
-            resolved = resolve_media_path(path, self.root)
+            resolved = self.resolver.path(path)
             try:
                 if self.hash_contents:
                     stamp = file_sha256(resolved)[:32]
@@ -114,9 +124,13 @@ class _MediaStamps:
 
 
 def row_digests(
-    frame: Any, media_columns: Iterable[str] = (), media_root: str | None = None, hash_media: bool = False
+    frame: Any, media_columns: Iterable[str] = (), media_root: str | None = None, hash_media: bool = False,
+    records: list[dict] | None = None,
 ) -> list[str]:
-    """One digest per row of ``frame``: its cells, and the identity of the files its media cells name."""
+    """One digest per row of ``frame``: its cells, and the identity of the files its media cells name.
+
+    ``records``: the frame's rows as dicts, when the caller has them already.
+    """
     import orjson
 
     from dataflow.utils.storage import _json_default, _raw_records_from_frame
@@ -125,7 +139,7 @@ def row_digests(
     stamps = _MediaStamps(media_root, hash_media)
     option = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
     out = []
-    for record in _raw_records_from_frame(frame):
+    for record in records if records is not None else _raw_records_from_frame(frame):
         if media:
             record = {**record, "\x00media": [stamps(record.get(c)) for c in media]}
         try:
@@ -286,7 +300,9 @@ class Journal:
         self.settings_key = settings_key
         self.digests = digests
         self.schema = {k: tuple(v) if isinstance(v, (tuple, list)) else (v,) for k, v in schema.items()}
-        self.saved = 0  # rows durably appended by this process
+        self.saved = 0  # rows appended (and flushed to the OS) by this process
+        self.fsync_seconds = JOURNAL_FSYNC_SECONDS
+        self._synced = 0.0
         self._fh: Any = None
 
     def _header(self) -> dict:
@@ -341,7 +357,7 @@ class Journal:
             self._fh = open(self.path, "ab")
             return
         self._fh = open(self.path, "wb")
-        self._write([self._header()])
+        self._write([self._header()], sync=True)
         fsync_dir(self.path.parent)
 
     def _truncate_torn_tail(self) -> None:
@@ -364,11 +380,16 @@ class Journal:
                 end = start
             fh.truncate(0)
 
-    def _write(self, rows: Iterable[dict]) -> None:
-        payload = b"".join(json.dumps(r, ensure_ascii=False).encode("utf-8") + b"\n" for r in rows)
+    def _write(self, rows: Iterable[dict], sync: bool = False) -> None:
+        """Append ``rows``; flushed to the OS at once (a killed process loses nothing written), and
+        fsynced at most every ``fsync_seconds`` (a machine crash loses at most that much)."""
+        payload = b"".join(_journal_line(r) for r in rows)
         self._fh.write(payload)
         self._fh.flush()
-        os.fsync(self._fh.fileno())
+        now = time.monotonic()
+        if sync or now - self._synced >= self.fsync_seconds:
+            os.fsync(self._fh.fileno())
+            self._synced = now
 
     def append(self, outputs: dict[int, dict]) -> None:
         """Append finished rows (index -> outputs) durably."""
@@ -381,6 +402,8 @@ class Journal:
         if self._fh is not None:
             fh, self._fh = self._fh, None
             try:
+                fh.flush()
+                os.fsync(fh.fileno())
                 fh.close()
             except OSError as err:
                 logger.debug("closing %s: %s", self.path, err)
@@ -394,6 +417,27 @@ class Journal:
 # ----------------------------------------------------------------------------------------------
 # the step
 # ----------------------------------------------------------------------------------------------
+class RowStream:
+    """What ``DurableStep.map_rows`` feeds when the work is an engine that takes rows while it runs.
+
+    ``submit(indices, prepared)`` hands it a prepared chunk (row indices and what ``prepare``
+    made of them); ``poll()`` advances the engine and returns the rows that finished since, by
+    index, each as its outputs dict; ``pending`` counts rows submitted and not yet returned;
+    ``close()`` drops what is still in flight.
+    """
+
+    pending: int = 0
+
+    def submit(self, indices: list[int], prepared: Any) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def poll(self) -> dict[int, dict]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - interface
+        pass
+
+
 @dataclass
 class MapStats:
     """What ``DurableStep.map_rows`` did."""
@@ -450,6 +494,7 @@ class DurableStep:
         self.settings_key = fingerprint({"operator": operator, "settings": settings})
         self.key = ""
         self.stats = MapStats()
+        self._records: list[dict] | None = None
         self._locks: list[StepLock] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -492,9 +537,20 @@ class DurableStep:
     def media_root(self) -> str | None:
         return getattr(self.storage, "media_root", None)
 
+    @property
+    def records(self) -> list[dict]:
+        """The input rows as dicts (built once: fingerprinting and the per-row work both read them)."""
+        if self._records is None:
+            from dataflow.utils.storage import _raw_records_from_frame
+
+            self._records = _raw_records_from_frame(self.frame)
+        return self._records
+
     def _fingerprint_input(self) -> None:
         if not self.key:
-            self.digests = row_digests(self.frame, self.media_columns, self.media_root, self.hash_media)
+            self.digests = row_digests(
+                self.frame, self.media_columns, self.media_root, self.hash_media, records=self.records
+            )
             self.key = fingerprint(self.settings_key, data_fingerprint(self.frame.columns, self.digests))
 
     # -- the cache -------------------------------------------------------------------------------
@@ -551,6 +607,8 @@ class DurableStep:
         prepare: Callable[[list[dict]], Any] | None = None,
         chunk_size: int = 256,
         show_progress: bool = True,
+        stream: "RowStream | None" = None,
+        window: int | None = None,
     ) -> list[dict]:
         """Every row's outputs, computed chunk by chunk and journaled as each chunk finishes.
 
@@ -558,10 +616,13 @@ class DurableStep:
         chunk's input rows into what ``compute`` takes; ``compute`` returns one dict of outputs per
         row, in order, with exactly the columns of ``schema``. Rows already in a valid journal are
         not computed again. A crash or Ctrl-C loses at most the chunk in flight.
+
+        With ``stream`` (an engine that takes requests while it runs) prepared chunks are fed in
+        whenever fewer than ``window`` rows are in flight, and each row is journaled as it
+        finishes: the engine never drains at a chunk boundary, and a crash loses only the rows in
+        flight.
         """
         from tqdm.auto import tqdm
-
-        from dataflow.utils.storage import _raw_records_from_frame
 
         self._fingerprint_input()
         total = len(self.frame)
@@ -581,7 +642,7 @@ class DurableStep:
             journal.open(resume=bool(done))
         if done:
             logger.info("%s: resuming, %d of %d rows already done", self.operator, len(done), total)
-        records = _raw_records_from_frame(self.frame)
+        records = self.records
         prepare = prepare or (lambda rows: rows)
         # A small first chunk gets the engine going while the next chunk is prepared.
         first = min(chunk_size, max(8, chunk_size // 8))
@@ -594,23 +655,28 @@ class DurableStep:
         def build(k: int) -> Any:
             return pool.submit(prepare, [records[i] for i in chunks[k]])
 
+        def finish(finished: dict[int, dict]) -> None:
+            if journal is not None:
+                journal.append(finished)
+            done.update(finished)
+            stats.computed += len(finished)
+            stats.computed_indices.extend(finished)
+            bar.update(len(finished))
+
         try:
-            upcoming = build(0)
-            for k, chunk in enumerate(chunks):
-                prepared = upcoming.result()
-                upcoming = build(k + 1) if k + 1 < len(chunks) else None
-                began = time.perf_counter()
-                outputs = compute(prepared)
-                stats.compute_seconds += time.perf_counter() - began
-                if len(outputs) != len(chunk):
-                    raise DataFlowError(f"{self.operator}: got {len(outputs)} results for {len(chunk)} rows")
-                finished = dict(zip(chunk, outputs))
-                if journal is not None:
-                    journal.append(finished)
-                done.update(finished)
-                stats.computed += len(chunk)
-                stats.computed_indices.extend(chunk)
-                bar.update(len(chunk))
+            if stream is not None:
+                self._feed(stream, chunks, build, finish, window or 2 * chunk_size)
+            else:
+                upcoming = build(0)
+                for k, chunk in enumerate(chunks):
+                    prepared = upcoming.result()
+                    upcoming = build(k + 1) if k + 1 < len(chunks) else None
+                    began = time.perf_counter()
+                    outputs = compute(prepared)
+                    stats.compute_seconds += time.perf_counter() - began
+                    if len(outputs) != len(chunk):
+                        raise DataFlowError(f"{self.operator}: got {len(outputs)} results for {len(chunk)} rows")
+                    finish(dict(zip(chunk, outputs)))
         except BaseException as err:
             bar.close()
             if journal is not None:
@@ -622,6 +688,30 @@ class DurableStep:
         if journal is not None:
             journal.close()
         return [done[i] for i in range(total)]
+
+    def _feed(self, stream: "RowStream", chunks: list[list[int]], build: Callable[[int], Any],
+              finish: Callable[[dict[int, dict]], None], window: int) -> None:
+        """Keep ``stream`` fed from the prepared chunks; journal rows as they finish."""
+        stats = self.stats
+        k, upcoming = 0, build(0)
+        try:
+            while k < len(chunks) or stream.pending:
+                # Take the next prepared chunk while the engine has room, without waiting for the
+                # preparation thread unless the engine would otherwise sit idle.
+                while k < len(chunks) and stream.pending < window and (upcoming.done() or not stream.pending):
+                    prepared = upcoming.result()
+                    upcoming = build(k + 1) if k + 1 < len(chunks) else None
+                    began = time.perf_counter()
+                    stream.submit(chunks[k], prepared)
+                    stats.compute_seconds += time.perf_counter() - began
+                    k += 1
+                began = time.perf_counter()
+                finished = stream.poll()
+                stats.compute_seconds += time.perf_counter() - began
+                if finished:
+                    finish(finished)
+        finally:
+            stream.close()
 
     def _report_journal(self, journal: Journal, report: JournalReport) -> None:
         if report.discarded:

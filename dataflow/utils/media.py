@@ -82,4 +82,41 @@ def resolve_media_cell(cell: Any, base_dir: str | os.PathLike | None) -> list[st
 
 
 def resolve_all(cells: Iterable[Any], base_dir: str | os.PathLike | None) -> list[list[str]]:
-    return [resolve_media_cell(c, base_dir) for c in cells]
+    resolver = MediaResolver(base_dir)
+    return [resolver.cell(c) for c in cells]
+
+
+class MediaResolver:
+    """The module's rule for one run: the base folders resolved once, each distinct path looked up once.
+
+    At 100k rows the rule cost a ``Path.resolve()`` per row and a walk of the folders for every
+    occurrence of a shared image; this keeps it to the ``stat`` calls of each distinct path. Files
+    that appear after a path was looked up are not seen: make one resolver per run.
+    """
+
+    def __init__(self, base_dir: str | os.PathLike | None):
+        self.bases: list[Path] = []
+        if base_dir is not None:
+            base = Path(base_dir).resolve()
+            self.bases = [base, *base.parents]
+        self._seen: dict[str, str] = {}
+
+    def path(self, path: str) -> str:
+        found = self._seen.get(path)
+        if found is None:
+            found = self._seen[path] = self._lookup(path)
+        return found
+
+    def _lookup(self, path: str) -> str:
+        expanded = os.path.expanduser(path)
+        if is_url(expanded) or os.path.isabs(expanded) or os.path.exists(expanded):
+            return expanded
+        for folder in self.bases:
+            candidate = folder / expanded
+            if os.path.exists(candidate):
+                return os.path.normpath(candidate)
+        return expanded
+
+    def cell(self, cell: Any) -> list[str]:
+        """``resolve_media_cell`` with this resolver."""
+        return [self.path(p) for p in media_cell_to_list(cell)]

@@ -121,3 +121,26 @@ def test_inexact_load_leaves_the_last_resize_to_the_processor(tmp_path):
     assert exact.size == (504, 364)
     assert rough.size == (512, 384)  # decoded at half scale: within 2x of the bound per side
     assert rough.width * rough.height <= 4 * 504 * 364
+
+
+def test_decoded_images_are_reused_per_file_and_bounds(tmp_path):
+    import os
+
+    from PIL import Image
+
+    from dataflow.io.images import DecodedImageCache, load_image
+
+    path = tmp_path / "a.png"
+    Image.new("RGB", (300, 200), "red").save(path)
+    cache = DecodedImageCache(max_pixels_total=200_000)
+    load = lambda bound: (lambda: load_image(str(path), max_pixels=bound))  # noqa: E731
+    first = cache.get_or_load(DecodedImageCache.key(str(path), 28 * 28 * 64), load(28 * 28 * 64))
+    again = cache.get_or_load(DecodedImageCache.key(str(path), 28 * 28 * 64), load(28 * 28 * 64))
+    assert again is first and (cache.hits, cache.misses) == (1, 1)
+    other_bound = cache.get_or_load(DecodedImageCache.key(str(path), 28 * 28 * 16), load(28 * 28 * 16))
+    assert other_bound is not first and other_bound.size != first.size
+    Image.new("RGB", (300, 200), "blue").save(path)  # a new photo at the same path
+    os.utime(path, ns=(1, 1))
+    changed = cache.get_or_load(DecodedImageCache.key(str(path), 28 * 28 * 64), load(28 * 28 * 64))
+    assert changed is not first and changed.getpixel((0, 0))[2] > 200
+    assert cache._pixels <= 200_000  # bounded: older entries went out

@@ -382,3 +382,77 @@ def test_the_readme_operator_example_runs_and_resumes(tmp_path, repo_root, caplo
     with caplog.at_level("INFO", logger="dataflow"):
         WordCounter().run(storage_for(tmp_path, src).step())
     assert "WordCounter: reused the cached result" in caplog.text
+
+
+class OutOfOrderStream:
+    """An engine that takes rows while it runs: each poll finishes the oldest half of what is in flight,
+    newest first (rows finish out of order, as in a real engine)."""
+
+    def __init__(self):
+        self.in_flight = []
+        self.most_in_flight = 0
+        self.closed = False
+
+    @property
+    def pending(self):
+        return len(self.in_flight)
+
+    def submit(self, indices, prepared):
+        assert [r["q"] for r in prepared] == [f"q{i}" for i in indices]
+        self.in_flight += list(zip(indices, prepared))
+        self.most_in_flight = max(self.most_in_flight, len(self.in_flight))
+
+    def poll(self):
+        k = max(1, len(self.in_flight) // 2)
+        done, self.in_flight = self.in_flight[:k], self.in_flight[k:]
+        return {i: {"n": int(row["q"][1:]) * 2} for i, row in reversed(done)}
+
+    def close(self):
+        self.closed = True
+
+
+def test_a_stream_is_fed_continuously_and_rows_land_in_order(tmp_path):
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps([{"q": f"q{i}"} for i in range(500)]))
+    storage = FileStorage(str(src), cache_path=str(tmp_path / "cache"), file_name_prefix="t", cache_type="json")
+    stream = OutOfOrderStream()
+    with DurableStep(storage.step(), "Doubler", {"v": 1}) as step:
+        rows = step.map_rows(None, {"n": int}, chunk_size=40, stream=stream, window=80, show_progress=False)
+        step.write(step.frame.assign(n=[r["n"] for r in rows]))
+    assert [r["n"] for r in rows] == [2 * i for i in range(500)]
+    assert stream.closed and 40 <= stream.most_in_flight <= 80 + 40  # fed before it drained, never flooded
+    out = step_rows(tmp_path)
+    assert [r["n"] for r in out] == [2 * i for i in range(500)] and [r["q"] for r in out] == [f"q{i}" for i in range(500)]
+    assert not journal_path(tmp_path).exists()
+
+
+def test_a_stream_interrupted_keeps_finished_rows_for_the_rerun(tmp_path):
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps([{"q": f"q{i}"} for i in range(300)]))
+
+    class Dies(OutOfOrderStream):
+        """Dies once 100 rows have come back."""
+
+        done_so_far: dict = {}
+
+        def poll(self):
+            if len(self.done_so_far) >= 100:
+                raise Crash("engine died")
+            out = super().poll()
+            self.done_so_far.update(out)
+            return out
+
+    dies = Dies()
+    storage = FileStorage(str(src), cache_path=str(tmp_path / "cache"), file_name_prefix="t", cache_type="json")
+    with pytest.raises(Crash):
+        with DurableStep(storage.step(), "Doubler", {"v": 1}) as step:
+            step.map_rows(None, {"n": int}, chunk_size=20, stream=dies, window=40, show_progress=False)
+    assert dies.closed
+    saved = [json.loads(line) for line in journal_path(tmp_path).read_text().splitlines()[1:]]
+    assert {r["i"] for r in saved} == set(dies.done_so_far) and len(saved) >= 100
+    again = OutOfOrderStream()
+    with DurableStep(FileStorage(str(src), cache_path=str(tmp_path / "cache"), file_name_prefix="t",
+                                 cache_type="json").step(), "Doubler", {"v": 1}) as step:
+        rows = step.map_rows(None, {"n": int}, chunk_size=20, stream=again, window=40, show_progress=False)
+    assert [r["n"] for r in rows] == [2 * i for i in range(300)]
+    assert step.stats.reused == len(saved) and step.stats.computed == 300 - len(saved)

@@ -55,3 +55,24 @@ def test_media_cells(cell, expected):
 def test_bad_media_cells_are_row_errors(cell):
     with pytest.raises(ValueError, match="media"):
         resolve_media_cell(cell, None)
+
+
+def test_the_resolver_follows_the_rule_with_one_lookup_per_distinct_path(tmp_path, monkeypatch):
+    import os
+
+    from dataflow.utils.media import MediaResolver, resolve_media_path
+
+    (tmp_path / "data" / "sub").mkdir(parents=True)
+    (tmp_path / "data" / "sub" / "a.png").write_bytes(b"x")
+    (tmp_path / "b.png").write_bytes(b"x")
+    monkeypatch.chdir(tmp_path)
+    base = tmp_path / "data" / "sub"
+    paths = ["a.png", "b.png", "./b.png", "missing.png", "/abs/c.png", "http://x/y.png", "~/nope.png"]
+    resolver = MediaResolver(base)
+    assert [resolver.path(p) for p in paths] == [resolve_media_path(p, base) for p in paths]
+    calls = []
+    real_exists = os.path.exists
+    monkeypatch.setattr(os.path, "exists", lambda p: calls.append(p) or real_exists(p))
+    for _ in range(100):
+        resolver.cell(["a.png", "b.png"])
+    assert calls == []  # looked up once, then remembered

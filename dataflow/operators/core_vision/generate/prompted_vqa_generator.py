@@ -10,7 +10,7 @@ from dataflow.core.operator import OperatorABC, require_columns
 from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, check_json_answer, serve_conversations
 from dataflow.errors import InputDataError
 from dataflow.utils.durable import DurableStep
-from dataflow.utils.media import resolve_media_cell
+from dataflow.utils.media import MediaResolver
 from dataflow.utils.registry import OPERATOR_REGISTRY
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,9 @@ class PromptedVQAGenerator(OperatorABC):
         show_progress: a progress bar over rows (also: ``DATAFLOW_PROGRESS=0`` turns it off).
         hash_media: decide cache reuse by each image's contents (read once per run) rather than
             its size and modification time.
+        stream: feed rows into the serving's engine continuously when it can take them while it
+            runs (vLLM), journaling each row as it finishes; otherwise (or ``False``) one call per
+            chunk.
         json_schema: a JSON Schema every answer must follow: passed to the serving (guided
             decoding on vLLM, transformers and OpenAI-compatible APIs) and checked on every answer;
             an answer cut off by the token limit or not matching fails its row with the reason.
@@ -63,6 +66,7 @@ class PromptedVQAGenerator(OperatorABC):
         show_progress: bool = True,
         hash_media: bool = False,
         json_schema: dict | None = None,
+        stream: bool = True,
     ):
         if serving is None:
             raise ValueError("PromptedVQAGenerator needs a serving, e.g. LocalModelVLMServing_vllm(...)")
@@ -78,6 +82,7 @@ class PromptedVQAGenerator(OperatorABC):
         if json_schema is not None and not isinstance(json_schema, dict):
             raise ValueError(f"The 'json_schema' parameter must be a JSON Schema dict or None. Got {type(json_schema).__name__}.")
         self.json_schema = json_schema
+        self.stream = stream
 
     @staticmethod
     def get_desc(lang: str = "zh") -> str:
@@ -117,7 +122,7 @@ class PromptedVQAGenerator(OperatorABC):
                     break
         return conversation
 
-    def _make_chunk(self, rows: Sequence[dict], keys: dict, media_root: str | None) -> "_Chunk":
+    def _make_chunk(self, rows: Sequence[dict], keys: dict, media: MediaResolver) -> "_Chunk":
         """Build each row's request; with a serving that splits preparation off, load its images too.
 
         This is CPU work (image decoding) that ``run`` does for the next chunk while the engine
@@ -127,8 +132,8 @@ class PromptedVQAGenerator(OperatorABC):
         chunk = _Chunk(len(rows))
         for i, row in enumerate(rows):
             try:
-                image_cell = resolve_media_cell(row.get(keys["image"]), media_root) if keys["image"] else []
-                video_cell = resolve_media_cell(row.get(keys["video"]), media_root) if keys["video"] else []
+                image_cell = media.cell(row.get(keys["image"])) if keys["image"] else []
+                video_cell = media.cell(row.get(keys["video"])) if keys["video"] else []
             except ValueError as err:
                 chunk.results[i] = GenerationResult(error=str(err), before_model=True)
                 continue
@@ -163,7 +168,23 @@ class PromptedVQAGenerator(OperatorABC):
 
     def _generate(self, rows: Sequence[dict], keys: dict, media_root: str | None) -> list[GenerationResult]:
         """Serve ``rows`` (dicts) and return one result per row, in order."""
-        return self._serve_chunk(self._make_chunk(rows, keys, media_root))
+        return self._serve_chunk(self._make_chunk(rows, keys, MediaResolver(media_root)))
+
+    def _stream(self, frame: Any, keys: dict) -> Any:
+        """A continuous feed into the serving's engine, when it has one (vLLM); None: chunked calls."""
+        if not (self.stream and hasattr(self.serving, "open_stream") and hasattr(self.serving, "prepare")):
+            return None
+        most = 1
+        if keys["image"]:
+            from dataflow.utils.media import media_cell_to_list
+
+            for cell in frame[keys["image"]].tolist():
+                try:
+                    most = max(most, len(media_cell_to_list(cell)))
+                except ValueError:
+                    pass
+        session = self.serving.open_stream(json_schema=self.json_schema, images_per_prompt=most)
+        return _GeneratorStream(session, self.json_schema)
 
     @staticmethod
     def _key_map(input_conversation_key, input_prompt_key, input_image_key, input_video_key) -> dict:
@@ -243,18 +264,15 @@ class PromptedVQAGenerator(OperatorABC):
                     len(frame), len(frame), step.out_path,
                 )
                 return output_answer_key
-            media_root = step.media_root
+            media = MediaResolver(step.media_root)
             startup_before = getattr(self.serving, "startup_seconds", 0.0)
 
             def serve(chunk: _Chunk) -> list[dict]:
-                return [
-                    {"text": r.text, "error": r.error, "tokens": r.output_tokens, "pre": bool(r.before_model)}
-                    for r in self._serve_chunk(chunk)
-                ]
+                return [_journal_row(r) for r in self._serve_chunk(chunk)]
 
             rows = step.map_rows(
-                serve, _JOURNAL_SCHEMA, prepare=lambda records: self._make_chunk(records, keys, media_root),
-                chunk_size=self.chunk_size, show_progress=self.show_progress,
+                serve, _JOURNAL_SCHEMA, prepare=lambda records: self._make_chunk(records, keys, media),
+                chunk_size=self.chunk_size, show_progress=self.show_progress, stream=self._stream(frame, keys),
             )
             out = frame.copy()
             out[output_answer_key] = [r["text"] for r in rows]
@@ -313,3 +331,38 @@ class _Chunk:
 
     def video_arg(self) -> list[list[str]] | None:
         return self.videos if any(self.videos) else None
+
+
+class _GeneratorStream:
+    """``DurableStep.map_rows``'s stream over a serving's engine session: chunks in, journal rows out."""
+
+    def __init__(self, session: Any, json_schema: dict | None):
+        self.session = session
+        self.json_schema = json_schema
+        self._ready: dict[int, dict] = {}
+
+    @property
+    def pending(self) -> int:
+        return self.session.pending + len(self._ready)
+
+    def submit(self, indices: list[int], chunk: "_Chunk") -> None:
+        for j, result in enumerate(chunk.results):
+            if result is not None:  # failed on its cells, before the model
+                self._ready[indices[j]] = _journal_row(result)
+        if chunk.where:
+            self.session.submit([indices[j] for j in chunk.where], chunk.prepared)
+
+    def poll(self) -> dict[int, dict]:
+        finished, self._ready = self._ready, {}
+        for index, result in self.session.poll():
+            if self.json_schema is not None:
+                result = check_json_answer(result, self.json_schema)
+            finished[index] = _journal_row(result)
+        return finished
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _journal_row(result: GenerationResult) -> dict:
+    return {"text": result.text, "error": result.error, "tokens": result.output_tokens, "pre": bool(result.before_model)}
