@@ -1,8 +1,7 @@
 """Prompt text of the ContextVQA pipeline (the SK-VQA prompt used by upstream's example data)."""
 
-SKVQA_PROMPT = (
-    "Write a Wikipedia article related to this image without directly referring to the image. "
-    "Then write question answer pairs. The question answer pairs should satisfy the following criteria.\n"
+_SKVQA_CRITERIA = (
+    "The question answer pairs should satisfy the following criteria.\n"
     "1: The question should refer to the image.\n"
     "2: The question should avoid mentioning the name of the object in the image.\n"
     "3: The question should be answered by reasoning over the Wikipedia article.\n"
@@ -11,6 +10,10 @@ SKVQA_PROMPT = (
     "6: The answer should not be any objects in the image.\n"
     "7: The answer should be a single word or phrase and list all correct answers separated by commas.\n"
     "8: The answer should not contain 'and', 'or', rather you can split them into multiple answers."
+)
+SKVQA_PROMPT = (
+    "Write a Wikipedia article related to this image without directly referring to the image. "
+    "Then write question answer pairs. " + _SKVQA_CRITERIA
 )
 
 # VisionDependencyFilter: the model answers each question from the article alone, without the image.
@@ -47,14 +50,6 @@ CONTEXTVQA_SCHEMA = {
 
 STRUCTURED_SKVQA_PROMPT = (
     "Write a Wikipedia article related to this image without directly referring to the image. "
-    "Then write 3 to 10 question answer pairs. The question answer pairs should satisfy the following criteria.\n"
-    "1: The question should refer to the image.\n"
-    "2: The question should avoid mentioning the name of the object in the image.\n"
-    "3: The question should be answered by reasoning over the Wikipedia article.\n"
-    "4: The question should sound natural and concise.\n"
-    "5: The answer should be extracted from the Wikipedia article.\n"
-    "6: The answer should not be any objects in the image.\n"
-    "7: The answer should be a single word or phrase and list all correct answers separated by commas.\n"
-    "8: The answer should not contain 'and', 'or', rather you can split them into multiple answers.\n"
+    "Then write 3 to 10 question answer pairs. " + _SKVQA_CRITERIA + "\n"
     'Reply with JSON only: {"title": "...", "article": "...", "qas": [{"question": "...", "answer": "..."}]}'
 )
