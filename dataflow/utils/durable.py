@@ -288,7 +288,8 @@ class JournalReport:
 
 
 class Journal:
-    """Rows finished so far by one step, appended and fsynced chunk by chunk to ``path``.
+    """Rows finished so far by one step, appended as they finish (flushed at once, fsynced at most
+    every ``fsync_seconds``) to ``path``.
 
     Line 1 is the header ``{"journal": 2, "operator": ..., "settings": ...}``; each further line is
     ``{"i": row index, "d": digest of input row i, "o": {column: value}}``.
