@@ -8,18 +8,22 @@ checkpoint's own processor chat template.
 
 from __future__ import annotations
 
+import hashlib
+
 import functools
 import importlib.metadata
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dataflow.errors import ServingError
-from dataflow.io.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DecodedImageCache, load_image
+from dataflow.io.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, IMAGE_ID_KEY, DecodedImageCache, load_image
 
 logger = logging.getLogger(__name__)
+_PROCESSOR_LOCK = threading.RLock()
 
 QWEN_VL_MODEL_TYPES = {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"}
 
@@ -92,9 +96,14 @@ class ChatAdapter:
         """
         bound = max_pixels if max_pixels is not None else self.max_pixels
         key = DecodedImageCache.key(source, self.factor, self.min_pixels, bound, exact)
-        return self.image_cache.get_or_load(
-            key, lambda: load_image(source, factor=self.factor, min_pixels=self.min_pixels, max_pixels=bound, exact=exact)
-        )
+
+        def load() -> Any:
+            image = load_image(source, factor=self.factor, min_pixels=self.min_pixels, max_pixels=bound, exact=exact)
+            if key is not None:  # a stable id for this file at these bounds: engines need not hash the pixels
+                image.info[IMAGE_ID_KEY] = hashlib.sha1(repr(key).encode()).hexdigest()
+            return image
+
+        return self.image_cache.get_or_load(key, load)
 
     @property
     def image_cache(self) -> DecodedImageCache:
@@ -106,13 +115,16 @@ class ChatAdapter:
     @property
     def processor(self) -> Any:
         if self._processor is None:
-            try:
-                from transformers import AutoProcessor
-            except ImportError:
-                from dataflow.errors import MissingDependencyError
+            # Rows are prepared on a thread pool: the processor is loaded once, not once per thread.
+            with _PROCESSOR_LOCK:
+                if self._processor is None:
+                    try:
+                        from transformers import AutoProcessor
+                    except ImportError:
+                        from dataflow.errors import MissingDependencyError
 
-                raise MissingDependencyError("transformers", "hf", "Rendering chat prompts") from None
-            self._processor = AutoProcessor.from_pretrained(self.model_dir)
+                        raise MissingDependencyError("transformers", "hf", "Rendering chat prompts") from None
+                    self._processor = AutoProcessor.from_pretrained(self.model_dir)
         return self._processor
 
     def render(self, messages: list[dict]) -> str:

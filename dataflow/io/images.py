@@ -159,6 +159,9 @@ def image_to_data_url(image: Any, fmt: str = "JPEG", quality: int = 90) -> str:
     return f"data:image/{mime};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+IMAGE_ID_KEY = "dataflow_id"  # in a loaded image's ``info``: its file, size, mtime and bounds, hashed
+
+
 class DecodedImageCache:
     """Decoded, bounded images by file (path, size, mtime) and bounds, least recently used out first.
 
@@ -173,6 +176,7 @@ class DecodedImageCache:
 
         self.max_pixels_total = max_pixels_total
         self._items: "OrderedDict[tuple, Any]" = OrderedDict()
+        self._loading: dict[tuple, Any] = {}  # key -> Future of a decode under way
         self._pixels = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
@@ -190,20 +194,39 @@ class DecodedImageCache:
     def get_or_load(self, key: tuple | None, load: Any) -> Any:
         if key is None:
             return load()
+        from concurrent.futures import Future
+
         with self._lock:
             image = self._items.get(key)
             if image is not None:
                 self._items.move_to_end(key)
                 self.hits += 1
                 return image
-            self.misses += 1
-        image = load()  # outside the lock: other rows decode in parallel
+            pending = self._loading.get(key)
+            if pending is None:
+                pending = self._loading[key] = Future()
+                mine = True
+                self.misses += 1
+            else:
+                mine = False
+                self.hits += 1
+        if not mine:  # another thread is decoding this file: wait for it rather than decode it again
+            return pending.result()
+        try:
+            image = load()  # outside the lock: other files decode in parallel
+        except BaseException as err:
+            with self._lock:
+                del self._loading[key]
+            pending.set_exception(err)
+            raise
         pixels = image.width * image.height
         with self._lock:
-            if key not in self._items and pixels <= self.max_pixels_total:
+            del self._loading[key]
+            if pixels <= self.max_pixels_total:
                 self._items[key] = image
                 self._pixels += pixels
                 while self._pixels > self.max_pixels_total:
                     _, old = self._items.popitem(last=False)
                     self._pixels -= old.width * old.height
+        pending.set_result(image)
         return image

@@ -23,6 +23,7 @@ from typing import Any
 from dataflow.core.serving import GenerationResult
 from dataflow.errors import MissingDependencyError, ServingError
 from dataflow.io.adapters import ChatAdapter
+from dataflow.io.images import IMAGE_ID_KEY
 from dataflow.serving.base import LocalVLMServingBase, PreparedRow, SamplingConfig, failed
 
 logger = logging.getLogger(__name__)
@@ -173,6 +174,7 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
             extra=dict(vllm_engine_kwargs or {}),
         )
         self._auto_limit = not vllm_limit_mm_per_prompt
+        self._image_ids: bool | None = None
         self.model_path: str | None = None
         self.adapter: ChatAdapter | None = None
         self.llm: Any = None
@@ -298,10 +300,20 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
     def _payload(self, row: PreparedRow) -> str:
         return self._resolve().render(row.messages)
 
+    @property
+    def _accepts_image_ids(self) -> bool:
+        if self._image_ids is None:
+            self._image_ids = _vllm_accepts_image_ids()
+        return self._image_ids
+
     def _request(self, row: PreparedRow) -> dict:
         request: dict[str, Any] = {"prompt": row.payload}
         if row.images:
             request["multi_modal_data"] = {"image": row.images if len(row.images) > 1 else row.images[0]}
+            ids = [getattr(image, "info", {}).get(IMAGE_ID_KEY) for image in row.images]
+            if all(ids) and self._accepts_image_ids:
+                # A stable id per file: vLLM's multimodal cache need not hash the pixels again.
+                request["multi_modal_uuids"] = {"image": ids}
         return request
 
     def _params_for(self, json_schema: dict | None) -> Any:
@@ -395,6 +407,14 @@ def __getattr__(name: str) -> Any:
         return LocalModelVLMServing_transformers
     raise AttributeError(name)
 
+
+
+def _vllm_accepts_image_ids() -> bool:
+    try:
+        from vllm.inputs.llm import MultiModalUUIDDict  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 class EngineStream:

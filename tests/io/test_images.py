@@ -144,3 +144,41 @@ def test_decoded_images_are_reused_per_file_and_bounds(tmp_path):
     changed = cache.get_or_load(DecodedImageCache.key(str(path), 28 * 28 * 64), load(28 * 28 * 64))
     assert changed is not first and changed.getpixel((0, 0))[2] > 200
     assert cache._pixels <= 200_000  # bounded: older entries went out
+
+
+def test_rows_decoding_the_same_file_at_once_share_one_decode(tmp_path):
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from PIL import Image
+
+    from dataflow.io.images import DecodedImageCache, load_image
+
+    path = tmp_path / "a.png"
+    Image.new("RGB", (64, 64), "red").save(path)
+    cache = DecodedImageCache()
+    decodes = []
+    lock = threading.Lock()
+
+    def slow_load():
+        with lock:
+            decodes.append(1)
+        time.sleep(0.2)
+        return load_image(str(path))
+
+    key = DecodedImageCache.key(str(path), 1)
+    with ThreadPoolExecutor(8) as pool:
+        images = list(pool.map(lambda _: cache.get_or_load(key, slow_load), range(8)))
+    assert len(decodes) == 1 and all(image is images[0] for image in images)
+
+    def broken():
+        raise OSError("truncated file")
+
+    import pytest
+
+    bad = DecodedImageCache.key(str(path), 2)
+    for _ in range(2):  # a failure is raised, and not remembered: the next row tries again
+        with pytest.raises(OSError, match="truncated"):
+            cache.get_or_load(bad, broken)
+    assert cache.get_or_load(bad, lambda: load_image(str(path))).size == load_image(str(path)).size

@@ -137,3 +137,23 @@ def test_known_vllm_cpu_noise_is_dropped_and_nothing_else(caplog):
         noisy.warning("CPU backend doesn't allow to use `torch.set_num_threads` after the thread binding, skip it.")
         noisy.warning("KV cache is full")
     assert [r.getMessage() for r in caplog.records] == ["KV cache is full"]
+
+
+def test_vllm_gets_a_stable_id_per_image_file(tiny_model, example_images):
+    require_vllm()
+    from dataflow.serving.local_model_vlm_serving import LocalModelVLMServing_vllm
+
+    serving = LocalModelVLMServing_vllm(tiny_model, vllm_max_tokens=4, vllm_temperature=0, show_progress=False)
+    try:
+        cat, coffee = example_images["cat.jpg"], example_images["coffee.jpg"]
+        conversations = [[{"from": "human", "value": "Describe."}]] * 3
+        rows = serving.prepare(conversations, [[cat], [cat], [coffee]])
+        ids = [serving._request(r)["multi_modal_uuids"]["image"] for r in rows]
+        assert ids[0] == ids[1] != ids[2] and all(len(i) == 1 and len(i[0]) == 40 for i in ids)
+        assert rows[0].images[0] is rows[1].images[0]  # decoded once for both rows
+        with_ids = serving.generate_prepared(rows)
+        serving._image_ids = False  # the same rows without ids: the engine hashes the pixels
+        without = serving.generate_prepared(serving.prepare(conversations, [[cat], [cat], [coffee]]))
+        assert [r.text for r in with_ids] == [r.text for r in without] and all(r.ok for r in with_ids)
+    finally:
+        serving.cleanup()
