@@ -6,9 +6,9 @@ import logging
 import time
 from typing import Any
 
-from dataflow.core.operator import OperatorABC, require_columns
+from dataflow.core.operator import require_columns
 from dataflow.operators.core_vision.filter.image_reference import RULES, find_image_reference
-from dataflow.operators.core_vision.filter.verdicts import count_reasons, qa_reason, row_reason, write_kept_and_rejected
+from dataflow.operators.core_vision.filter.verdicts import QualityOperator, count_reasons, qa_reason, row_reason, write_kept_and_rejected
 from dataflow.utils.durable import DurableStep, gc_paused
 from dataflow.utils.registry import OPERATOR_REGISTRY
 from dataflow.utils.text_match import TokenIndex, answer_in, normal_texts, strip_article_text
@@ -29,7 +29,7 @@ def _qa_texts(qa: Any) -> tuple[Any, Any]:
 
 
 @OPERATOR_REGISTRY.register()
-class ContextVQAFilter(OperatorABC):
+class ContextVQAFilter(QualityOperator):
     """Keep the ContextVQA records and QA pairs that are usable for training; say why for the rest.
 
     Every check can be switched off (``None`` / ``False``) or tuned.
@@ -57,10 +57,6 @@ class ContextVQAFilter(OperatorABC):
     Example:
         >>> ContextVQAFilter().run(storage.step(), input_key="context_vqa", output_key="context_vqa_filtered")
     """
-
-    # Its run() splits kept and rejected rows (and the deduplicator compares rows across the whole
-    # dataset): the Ray runner, which runs process() per batch, does not run it yet.
-    ray_supported = False
 
     def __init__(
         self,

@@ -7,9 +7,9 @@ import time
 import zlib
 from typing import Any
 
-from dataflow.core.operator import OperatorABC, require_columns
+from dataflow.core.operator import require_columns
 from dataflow.errors import MissingDependencyError
-from dataflow.operators.core_vision.filter.verdicts import count_reasons, qa_reason, row_reason, write_kept_and_rejected
+from dataflow.operators.core_vision.filter.verdicts import QualityOperator, count_reasons, qa_reason, row_reason, write_kept_and_rejected
 from dataflow.utils.durable import DurableStep
 from dataflow.utils.registry import OPERATOR_REGISTRY
 from dataflow.utils.text_match import normalize_answer, text_tokens
@@ -22,7 +22,7 @@ def _crc32(data: bytes) -> int:
 
 
 @OPERATOR_REGISTRY.register()
-class QADeduplicator(OperatorABC):
+class QADeduplicator(QualityOperator):
     """Remove QA pairs repeated across rows; flag (or drop) articles that nearly repeat an earlier one.
 
     A QA is a repeat when its normalised question and answer (case, punctuation, articles, NFKC,
@@ -49,10 +49,6 @@ class QADeduplicator(OperatorABC):
     Example:
         >>> QADeduplicator().run(storage.step(), input_key="context_vqa_vision", output_key="context_vqa_final")
     """
-
-    # Its run() splits kept and rejected rows (and the deduplicator compares rows across the whole
-    # dataset): the Ray runner, which runs process() per batch, does not run it yet.
-    ray_supported = False
 
     def __init__(
         self,

@@ -6,7 +6,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
+from dataflow.core.operator import OperatorABC
 from dataflow.utils.storage import write_records
+
+
+class QualityOperator(OperatorABC):
+    """Base of the quality operators: ``run()`` splits kept and rejected rows (and the deduplicator
+    compares rows across the whole dataset), so the Ray runner, which runs ``process()`` per batch,
+    does not run them yet (``ray_supported``)."""
+
+    ray_supported = False
 
 
 def row_reason(code: str) -> str:

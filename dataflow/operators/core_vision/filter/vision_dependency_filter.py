@@ -6,9 +6,9 @@ import logging
 import time
 from typing import Any
 
-from dataflow.core.operator import OperatorABC, require_columns
+from dataflow.core.operator import require_columns
 from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, serve_conversations
-from dataflow.operators.core_vision.filter.verdicts import count_reasons, qa_reason, row_reason, write_kept_and_rejected
+from dataflow.operators.core_vision.filter.verdicts import QualityOperator, count_reasons, qa_reason, row_reason, write_kept_and_rejected
 from dataflow.prompts.context_vqa import BLIND_QA_PROMPT
 from dataflow.utils.durable import DurableStep
 from dataflow.utils.registry import OPERATOR_REGISTRY
@@ -20,7 +20,7 @@ _JOURNAL_SCHEMA = {"blind": list, "errors": list}
 
 
 @OPERATOR_REGISTRY.register()
-class VisionDependencyFilter(OperatorABC):
+class VisionDependencyFilter(QualityOperator):
     """Ask the model each question with the article but without the image; flag what it still answers.
 
     SK-VQA found about 9% of its questions answerable from the article alone; such a pair teaches
@@ -44,10 +44,6 @@ class VisionDependencyFilter(OperatorABC):
     Example:
         >>> VisionDependencyFilter(serving).run(storage.step(), input_key="context_vqa_filtered")
     """
-
-    # Its run() splits kept and rejected rows (and the deduplicator compares rows across the whole
-    # dataset): the Ray runner, which runs process() per batch, does not run it yet.
-    ray_supported = False
 
     def __init__(
         self,
