@@ -26,9 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from dataflow.errors import DataFlowError, MissingDependencyError
-from dataflow.report.records import RowView, load_rows
+from dataflow.report.records import ImageLocator, RowView, load_rows
 from dataflow.utils.fs import atomic_write_bytes
-from dataflow.utils.media import resolve_media_path
 
 logger = logging.getLogger(__name__)
 
@@ -61,22 +60,14 @@ class _Images:
     """Image paths as the export writes them: relative to ``image_root``, or copied beside the output."""
 
     def __init__(self, base_dir: str, out_dir: Path, image_root: str | None, copy: bool):
-        self.base_dir = base_dir
+        self.locate = ImageLocator(base_dir, image_root)
+        self.image_root = self.locate.image_root
         self.out_dir = out_dir
-        self.image_root = os.path.abspath(image_root) if image_root else None
         self.copy = copy
         self.copied: dict[str, str] = {}
 
-    def resolve(self, path: str) -> str | None:
-        if self.image_root and not os.path.isabs(path) and os.path.exists(os.path.join(self.image_root, path)):
-            return os.path.join(self.image_root, path)
-        resolved = resolve_media_path(path, self.base_dir)
-        return resolved if os.path.exists(resolved) else None
-
-    def written(self, path: str) -> str | None:
-        resolved = self.resolve(path)
-        if resolved is None:
-            return None
+    def written(self, resolved: str) -> str:
+        """How the export names the image file ``resolved`` (copying it when asked)."""
         if self.copy:
             if resolved not in self.copied:
                 folder = self.out_dir / "images"
@@ -113,11 +104,11 @@ def _samples(rows: list[RowView], images: _Images, report: ExportReport, multi_t
         if not row.qas:
             report.skipped["no QA pairs"] += 1
             continue
-        files = [images.resolve(p) for p in row.images]
+        files = [images.locate.existing(p) for p in row.images]
         if not files or any(f is None for f in files):
             report.skipped["image missing"] += 1
             continue
-        written = [images.written(p) for p in row.images]
+        written = [images.written(f) for f in files]
         report.rows += 1
         marker = "\n".join("<image>" for _ in written)
         pairs = _pairs(row)

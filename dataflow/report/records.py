@@ -8,6 +8,7 @@ rejected row shows what the filter saw.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, Iterator
 
 from dataflow.errors import StorageError
 from dataflow.operators.core_vision.filter.verdicts import reason_code, rejected_path
+from dataflow.utils.media import MediaResolver
 from dataflow.utils.storage import read_records
 
 STATUSES = ("ok", "failed", "rejected")
@@ -108,6 +110,27 @@ def _records(data: Any) -> list[dict]:
 
         return _records_from_frame(data)
     return data
+
+
+class ImageLocator:
+    """Where a row's image is on disk: under ``image_root`` when given, else by the pipeline's media
+    rule from the step file's folder (``MediaResolver``), each distinct path looked up once."""
+
+    def __init__(self, base_dir: str, image_root: str | None = None):
+        self.image_root = os.path.abspath(image_root) if image_root else None
+        self.resolver = MediaResolver(base_dir)
+
+    def path(self, path: str) -> str:
+        if self.image_root and not os.path.isabs(path):
+            candidate = os.path.join(self.image_root, path)
+            if os.path.exists(candidate):
+                return candidate
+        return self.resolver.path(path)
+
+    def existing(self, path: str) -> str | None:
+        """``path(path)`` when that file exists, else None."""
+        found = self.path(path)
+        return found if os.path.exists(found) else None
 
 
 def _images(cell: Any) -> list[str]:

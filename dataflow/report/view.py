@@ -20,8 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from dataflow.report.records import STATUSES, RowView, figures, iter_status, load_rows
-from dataflow.utils.media import resolve_media_path
+from dataflow.report.records import STATUSES, ImageLocator, RowView, figures, iter_status, load_rows
 
 logger = logging.getLogger(__name__)
 
@@ -40,22 +39,14 @@ class _Thumbnails:
 
     def __init__(self, folder: Path, base_dir: str, image_root: str | None, pixels: int):
         self.folder = folder
-        self.base_dir = base_dir
-        self.image_root = image_root
+        self.locate = ImageLocator(base_dir, image_root)
         self.pixels = pixels
         self.made: dict[str, str | None] = {}
-
-    def resolve(self, path: str) -> str:
-        if self.image_root and not os.path.isabs(path):
-            candidate = os.path.join(self.image_root, path)
-            if os.path.exists(candidate):
-                return candidate
-        return resolve_media_path(path, self.base_dir)
 
     def plan(self, paths: set[str]) -> dict[str, tuple[str, str]]:
         out = {}
         for path in paths:
-            resolved = self.resolve(path)
+            resolved = self.locate.path(path)
             try:
                 st = os.stat(resolved)
             except OSError:

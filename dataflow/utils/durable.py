@@ -445,9 +445,12 @@ class MapStats:
 
     total: int = 0
     reused: int = 0
-    computed: int = 0
     compute_seconds: float = 0.0
     computed_indices: list[int] = field(default_factory=list)
+
+    @property
+    def computed(self) -> int:
+        return len(self.computed_indices)
 
 
 class DurableStep:
@@ -660,7 +663,6 @@ class DurableStep:
             if journal is not None:
                 journal.append(finished)
             done.update(finished)
-            stats.computed += len(finished)
             stats.computed_indices.extend(finished)
             bar.update(len(finished))
 
