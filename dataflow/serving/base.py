@@ -64,6 +64,40 @@ def resolve_model_path(name_or_path: str | None, cache_dir: str | None = None, l
         raise ServingError(f"could not fetch model {name_or_path!r}: {err}") from err
 
 
+def model_source_problem(name_or_path: str | None, cache_dir: str | None = None, local_dir: str | None = None) -> str | None:
+    """Why ``resolve_model_path`` would fail for these arguments, or None; looked up, never fetched.
+
+    A local folder must hold ``config.json``. A hub id cannot be checked without the network,
+    except when the hub is offline (``HF_HUB_OFFLINE=1``): then it must be in ``local_dir`` or the cache.
+    """
+    if not name_or_path:
+        return "hf_model_name_or_path is not set: give a local model folder or a Hugging Face model id"
+    expanded = os.path.expanduser(str(name_or_path))
+    if os.path.isdir(expanded):
+        if not os.path.isfile(os.path.join(expanded, "config.json")):
+            return f"model folder {os.path.abspath(expanded)!r} has no config.json (is it a Hugging Face checkpoint?)"
+        return None
+    if expanded.startswith((".", "/", "~")) or os.sep in expanded.strip("/").replace("/", "", 1):
+        return f"model folder not found: {os.path.abspath(expanded)!r} (working directory: {os.getcwd()!r})"
+    if local_dir and os.path.isfile(os.path.join(os.path.expanduser(local_dir), "config.json")):
+        return None
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() not in ("1", "true", "yes", "on"):
+        return None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    cached = try_to_load_from_cache(
+        str(name_or_path), "config.json", cache_dir=os.path.expanduser(cache_dir) if cache_dir else None
+    )
+    if isinstance(cached, str):
+        return None
+    return (
+        f"model {name_or_path!r} is not in the cache ({cache_dir or 'the default Hugging Face cache'}) and the hub is "
+        "offline (HF_HUB_OFFLINE=1): download it first, or point hf_model_name_or_path at a local folder"
+    )
+
+
 @dataclass
 class PreparedRow:
     """One conversation made ready for an engine, or the reason it cannot be.
@@ -122,6 +156,10 @@ class LocalVLMServingBase(VLMServingABC):
                         self._resolve_failure = err
                         raise
         return self.adapter
+
+    def preflight(self) -> list[str]:
+        problem = model_source_problem(self.hf_model_name_or_path, self.hf_cache_dir, self.hf_local_dir)
+        return [problem] if problem else []
 
     def generate_results(
         self,

@@ -265,6 +265,97 @@ def read_records(path: str) -> Any:
     return reader(path)
 
 
+def _json_list_head(path: str, n: int) -> list[dict] | None:
+    """The first ``n`` rows of a JSON list file, parsed incrementally; None if it is not a list."""
+    decoder = json.JSONDecoder()
+    records: list[dict] = []
+    with open(path, "rb") as fh:
+        text, pos, eof = "", 0, False
+
+        def more() -> bool:
+            nonlocal text, eof
+            block = fh.read(1 << 16)
+            eof = not block
+            text += block.decode("utf-8", errors="replace")
+            return not eof
+
+        def skip(chars: str) -> None:
+            nonlocal pos
+            while True:
+                while pos < len(text) and text[pos] in chars:
+                    pos += 1
+                if pos < len(text) or not more():
+                    return
+
+        skip(" \t\r\n\ufeff")
+        if pos >= len(text) or text[pos] != "[":
+            return None
+        pos += 1
+        while len(records) < n:
+            skip(" \t\r\n,")
+            if pos >= len(text) or text[pos] == "]":
+                break
+            while True:
+                try:
+                    value, pos = decoder.raw_decode(text, pos)
+                    break
+                except json.JSONDecodeError:
+                    if not more():
+                        raise StorageError(f"{path}: invalid JSON in row {len(records)}") from None
+            records.append(value)
+    return _check_records(records, path)
+
+
+def _jsonl_head(path: str, n: int) -> list[dict]:
+    lines = []
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.strip():
+                lines.append(line)
+                if len(lines) >= n:
+                    break
+    return _check_records([_json_loads(line) for line in lines], path)
+
+
+def _parquet_head(path: str, n: int) -> list[dict]:
+    _, pq = _parquet_modules()
+    parquet = pq.ParquetFile(path)
+    meta = parquet.schema_arrow.metadata or {}
+    json_columns = json.loads(meta[_PARQUET_JSON_COLUMNS]) if _PARQUET_JSON_COLUMNS in meta else []
+    batch = next(parquet.iter_batches(batch_size=n), None)
+    records = batch.to_pylist() if batch is not None else []
+    if not records:
+        return []
+    for record in records:
+        for column in json_columns:
+            if record.get(column) is not None:
+                record[column] = json.loads(record[column])
+    return records
+
+
+def read_head(path: str, n: int = 8) -> Any:
+    """The first ``n`` rows of a file, as a DataFrame, reading no more of it than that where the format
+    allows (JSON lists, JSONL, CSV, Parquet; pickles are read whole). An empty Parquet file keeps its columns."""
+    import pandas as pd
+
+    fmt = _format_of(path)
+    if fmt == "json":
+        records = _json_list_head(path, n)
+        return read_frame(path) if records is None else _convert(records, "dataframe")
+    if fmt == "jsonl":
+        return _convert(_jsonl_head(path, n), "dataframe")
+    if fmt == "csv":
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], nrows=n).astype(object)
+        return frame.where(frame.notna(), None)
+    if fmt == "parquet":
+        records = _parquet_head(path, n)
+        if not records:
+            _, pq = _parquet_modules()
+            return pd.DataFrame(columns=pq.ParquetFile(path).schema_arrow.names)
+        return _convert(records, "dataframe")
+    return read_frame(path).head(n)
+
+
 def read_frame(path: str) -> Any:
     """Read a file (format from its extension) into a DataFrame whose cells are exactly the file's values."""
     return _convert(read_records(path), "dataframe")
@@ -480,6 +571,11 @@ class FileStorage(DataFlowStorage):
         source = self.first_entry_file_name
         if source.startswith("hf:"):
             return self._read_hf(source)
+        return read_records(self._read_first_entry_path())
+
+    def _read_first_entry_path(self) -> str:
+        """The first-entry file's path, once it is known to be a readable file of a supported type."""
+        source = self.first_entry_file_name
         path = Path(source).expanduser()
         _format_of(source)  # unsupported extensions fail before the existence check
         if not path.exists():
@@ -489,9 +585,20 @@ class FileStorage(DataFlowStorage):
             )
         if not path.is_file():
             raise StorageError(f"First entry file {str(path.resolve())!r} is not a file")
-        return read_records(str(path))
+        return str(path)
 
-    def _read_hf(self, source: str) -> Any:
+    def read_head(self, n: int = 8) -> Any:
+        """The first ``n`` rows of the current step's input as a DataFrame, reading as little as the
+        format allows (``PipelineABC.compile()`` uses it to check columns and media in seconds)."""
+        self._require_step("read")
+        if self.operator_step == 0 and self.first_entry_file_name.startswith("hf:"):
+            return self._read_hf(self.first_entry_file_name, head=n)
+        if self.operator_step == 0:
+            self._read_first_entry_path()
+        path = self._get_cache_file_path(self.operator_step)
+        return read_head(path, n)
+
+    def _read_hf(self, source: str, head: int | None = None) -> Any:
         match = _HF_SOURCE.match(source)
         if not match:
             raise StorageError(f"Hugging Face source must look like 'hf:dataset[:config][:split]', got {source!r}")
@@ -499,6 +606,13 @@ class FileStorage(DataFlowStorage):
             import datasets
         except ImportError:
             raise MissingDependencyError("datasets", "datasets", f"Reading {source!r}") from None
+        if head is not None:
+            import pandas as pd
+
+            stream = datasets.load_dataset(
+                match["dataset"], match["config"] or None, split=match["split"] or "train", streaming=True
+            )
+            return pd.DataFrame(list(stream.take(head)))
         dataset = datasets.load_dataset(
             match["dataset"], match["config"] or None, split=match["split"] or "train"
         )

@@ -50,6 +50,8 @@ class QADeduplicator(QualityOperator):
         >>> QADeduplicator().run(storage.step(), input_key="context_vqa_vision", output_key="context_vqa_final")
     """
 
+    output_suffixes = ("_reasons", "_near_duplicate_of")
+
     def __init__(
         self,
         article_threshold: float = 0.8,

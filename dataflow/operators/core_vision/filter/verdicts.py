@@ -16,6 +16,7 @@ class QualityOperator(OperatorABC):
     does not run them yet (``ray_supported``)."""
 
     ray_supported = False
+    output_suffixes = ("_reasons",)
 
 
 def row_reason(code: str) -> str:

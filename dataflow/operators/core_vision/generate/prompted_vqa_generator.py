@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Any, Sequence
 
-from dataflow.core.operator import OperatorABC, require_columns
+from dataflow.core.operator import OperatorABC, OperatorIO, require_columns
 from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, check_json_answer, serve_conversations
 from dataflow.errors import InputDataError
 from dataflow.utils.durable import DurableStep
@@ -54,6 +54,8 @@ class PromptedVQAGenerator(OperatorABC):
         >>> gen.run(storage.step(), input_conversation_key="conversation", input_image_key="image",
         ...         output_answer_key="vqa")
     """
+
+    output_suffixes = ("_error",)
 
     def __init__(
         self,
@@ -201,6 +203,13 @@ class PromptedVQAGenerator(OperatorABC):
         keys = self._key_map(*key_args)
         require_columns(frame, keys.values(), type(self).__name__)
         return keys
+
+    def io_keys(self, **run_kwargs: Any) -> OperatorIO:
+        """As the base class says, except that a prompt column replaces the conversation column."""
+        io = super().io_keys(**run_kwargs)
+        if "input_prompt_key" in io.reads:
+            io.reads.pop("input_conversation_key", None)
+        return io
 
     # -- storage-free batch work -----------------------------------------------------------------
     def process(
