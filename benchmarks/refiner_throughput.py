@@ -15,7 +15,7 @@ import random
 from _common import best_of, write_report
 
 from dataflow.operators.core_vision.refine import parse_wiki_qa
-from dataflow.operators.core_vision.refine.wikiqa import _line
+from dataflow.text.wikiqa.parser import _line
 
 SENTENCES = [
     "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France.",

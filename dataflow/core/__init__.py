@@ -1,9 +1,15 @@
 """The three contracts: operators, servings and storages."""
 
 from dataflow.core.operator import OperatorABC, OperatorIO, require_columns
-from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, LLMServingABC, VLMServingABC
+from dataflow.core.serving import (
+    DEFAULT_SYSTEM_PROMPT,
+    GenerationResult,
+    LLMServingABC,
+    ServingCapabilities,
+    VLMServingABC,
+)
 from dataflow.core.storage import DataFlowStorage
-from dataflow.utils.registry import OPERATOR_REGISTRY, get_operator
+from dataflow.core.registry import OPERATOR_REGISTRY, get_operator
 
 __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
@@ -13,6 +19,7 @@ __all__ = [
     "LLMServingABC",
     "OperatorABC",
     "OperatorIO",
+    "ServingCapabilities",
     "VLMServingABC",
     "get_operator",
     "require_columns",

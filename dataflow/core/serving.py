@@ -9,6 +9,37 @@ from typing import Any, Sequence
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
 
 
+@dataclass(frozen=True)
+class ServingCapabilities:
+    """What a serving can do beyond upstream's ``generate_from_input_messages``, declared, not probed.
+
+    Attributes:
+        results: ``generate_results(...)`` gives a ``GenerationResult`` per row (errors, token counts).
+        json_schema: ``generate_results`` and ``generate_prepared`` take ``json_schema=`` (guided decoding).
+        prepared: ``prepare(...)`` loads a batch's images apart from ``generate_prepared(rows)``, so the
+            next batch can be prepared while the engine works.
+        stream: ``open_stream(json_schema=, images_per_prompt=)`` takes rows while the engine runs.
+    """
+
+    results: bool = False
+    json_schema: bool = False
+    prepared: bool = False
+    stream: bool = False
+
+
+def capabilities_of(serving: Any) -> ServingCapabilities:
+    """A serving's declared capabilities; a serving written against upstream's contract has none."""
+    declared = getattr(serving, "capabilities", None)
+    return declared if isinstance(declared, ServingCapabilities) else ServingCapabilities()
+
+
+def serving_fingerprint(serving: Any) -> Any:
+    """What identifies a serving's outputs (model, sampling), for cache keys; its class for others."""
+    if isinstance(serving, VLMServingABC):
+        return serving.fingerprint()
+    return type(serving).__name__
+
+
 @dataclass
 class GenerationResult:
     """One row's outcome from a serving.
@@ -41,17 +72,18 @@ def serve_conversations(
 ) -> list[GenerationResult]:
     """One ``GenerationResult`` per conversation from any serving, ours or a bare upstream-style one.
 
-    ``json_schema`` (guided decoding) is passed on only when given, so servings written against
-    upstream's contract keep working (their answers are still checked by the caller).
+    ``json_schema`` (guided decoding) is passed on only to servings that declare they take it;
+    the caller checks every answer either way.
 
-    Operators call this rather than a particular backend: a serving with ``generate_results`` gives
+    Operators call this rather than a particular backend: a serving declaring ``results`` gives
     per-row errors and token counts; one with only upstream's ``generate_from_input_messages`` gives
     texts, wrapped here.
     """
     if not conversations:
         return []
-    if hasattr(serving, "generate_results"):
-        extra = {"json_schema": json_schema} if json_schema is not None else {}
+    capabilities = capabilities_of(serving)
+    if capabilities.results:
+        extra = {"json_schema": json_schema} if json_schema is not None and capabilities.json_schema else {}
         served = serving.generate_results(
             conversations, image_list=image_list, video_list=video_list, system_prompt=system_prompt, **extra
         )
@@ -122,7 +154,10 @@ class VLMServingABC(LLMServingABC):
 
     Conversations are upstream's ``[{"from": "human"|"gpt", "value": ...}]`` lists or OpenAI-style
     ``[{"role": ..., "content": ...}]`` lists; ``image_list[i]`` holds the media of conversation ``i``.
+    ``capabilities`` declares what it can do beyond that (``ServingCapabilities``).
     """
+
+    capabilities = ServingCapabilities(results=True)
 
     @abstractmethod
     def generate_from_input_messages(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
-from dataflow.utils.media import is_missing
+from dataflow.storage.media import is_missing
 
 _ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system",
           "bot": "assistant", "model": "assistant"}

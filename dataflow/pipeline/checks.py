@@ -98,7 +98,7 @@ class PlanCheck:
             written.update(step.io.writes)
 
     def _media_column(self, step: PlannedStep, argument: str, column: str) -> None:
-        from dataflow.utils.media import MediaResolver, is_url
+        from dataflow.storage.media import MediaResolver, is_url
 
         root = getattr(step.storage, "media_root", None)
         resolver = MediaResolver(root)

@@ -32,12 +32,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dataflow.core.serving import serving_fingerprint
 from dataflow.errors import DataFlowError, MissingDependencyError
 from dataflow.pipeline.plan import PlannedStep, record_forward
-from dataflow.utils.fingerprint import fingerprint, frame_fingerprint
-from dataflow.utils.durable import StepLock, record_step_file
+from dataflow.step.fingerprint import fingerprint, frame_fingerprint
+from dataflow.step.lock import StepLock
+from dataflow.step.meta import record_step_file
 from dataflow.utils.fs import atomic_write_bytes, remove_stale_temp_files
-from dataflow.utils.storage import read_frame, read_records, write_records
+from dataflow.storage.formats import frame_from_records, json_default, raw_records, read_frame, read_records, write_records
 
 logger = logging.getLogger(__name__)
 
@@ -88,11 +90,10 @@ def _decode(batch: Any) -> Any:
     Rows travel through Ray as JSON text so that Arrow never re-types a cell (a string id "007",
     nested conversations, mixed types): the operator sees what a single machine would.
     """
-    from dataflow.utils.storage import _frame_from_records
 
     ids = [int(i) for i in batch[ROW_ID].tolist()]
     records = [json.loads(text) for text in batch[_ROW_JSON].tolist()]
-    frame = _frame_from_records(records)
+    frame = frame_from_records(records)
     frame[ROW_ID] = ids
     return frame
 
@@ -200,7 +201,7 @@ class RayPipelineRunner:
         serving = getattr(operator, "serving", None)
         return fingerprint(
             type(operator).__name__, step.kwargs, frame_fingerprint(frame), settings,
-            serving.fingerprint() if hasattr(serving, "fingerprint") else type(serving).__name__,
+            serving_fingerprint(serving),
         )
 
     def _done_ids(self, shard_dir: Path, total: int) -> set[int]:
@@ -241,12 +242,11 @@ class RayPipelineRunner:
         shard_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(stamp, key.encode())
 
-        from dataflow.utils.storage import _raw_records_from_frame, _json_default
 
         done = self._done_ids(shard_dir, len(frame))
         todo = [
-            {ROW_ID: i, _ROW_JSON: json.dumps(record, ensure_ascii=False, default=_json_default)}
-            for i, record in enumerate(_raw_records_from_frame(frame))
+            {ROW_ID: i, _ROW_JSON: json.dumps(record, ensure_ascii=False, default=json_default)}
+            for i, record in enumerate(raw_records(frame))
             if i not in done
         ]
         logger.info("%s on Ray: rows %d, already in shards %d, to process %d", name, len(frame), len(done), len(todo))

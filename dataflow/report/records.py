@@ -17,8 +17,8 @@ from typing import Any, Iterator
 
 from dataflow.errors import StorageError
 from dataflow.operators.core_vision.filter.verdicts import reason_code, rejected_path
-from dataflow.utils.media import MediaResolver
-from dataflow.utils.storage import read_records
+from dataflow.storage.media import MediaResolver
+from dataflow.storage.formats import read_records
 
 STATUSES = ("ok", "failed", "rejected")
 _HISTOGRAM_TOP = 10  # QAs per row: 0..9 and "10+"
@@ -106,9 +106,9 @@ def load_rows(
 
 def _records(data: Any) -> list[dict]:
     if hasattr(data, "to_dict"):  # csv / pickle give a DataFrame
-        from dataflow.utils.storage import _records_from_frame
+        from dataflow.storage.formats import records_from_frame
 
-        return _records_from_frame(data)
+        return records_from_frame(data)
     return data
 
 

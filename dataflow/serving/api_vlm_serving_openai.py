@@ -20,7 +20,7 @@ from typing import Any
 from dataflow.core.serving import GenerationResult
 from dataflow.errors import MissingDependencyError, ServingError
 from dataflow.io.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, image_to_data_url, load_image
-from dataflow.serving.base import LocalVLMServingBase, PreparedRow, failed
+from dataflow.serving.base import PreparedRow, PreparedServingBase, failed
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class _EmptyAnswer(Exception):
     """A well-formed answer that holds no text (no choices, ``content: null``)."""
 
 
-class APIVLMServing_openai(LocalVLMServingBase):
+class APIVLMServing_openai(PreparedServingBase):
     """A VLM behind an OpenAI-compatible ``/chat/completions`` endpoint.
 
     Args:

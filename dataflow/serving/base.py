@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
-from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, VLMServingABC
+from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, ServingCapabilities, VLMServingABC
 from dataflow.errors import DataFlowError, MissingDependencyError, ServingError
 from dataflow.io.adapters import ChatAdapter, adapter_for
 from dataflow.io.images import ImageLoadError
 from dataflow.io.messages import ConversationError, build_messages
-from dataflow.utils.media import media_cell_to_list
+from dataflow.storage.media import media_cell_to_list
 
 logger = logging.getLogger(__name__)
 
@@ -127,39 +127,16 @@ def _media_items(cell: Any) -> list[Any]:
     return media_cell_to_list(cell)
 
 
-class LocalVLMServingBase(VLMServingABC):
-    """Shared plumbing: conversations and media in, ``GenerationResult`` per row out."""
+class PreparedServingBase(VLMServingABC):
+    """What every serving here shares: conversations and media in, ``GenerationResult`` per row out,
+    with preparation (messages, decoded images, the backend's payload) split from generation.
 
+    A backend supplies ``_load_image``, ``_payload`` and ``generate_prepared``.
+    """
+
+    capabilities = ServingCapabilities(results=True, json_schema=True, prepared=True)
     prepare_workers: int | None = None
-    adapter: ChatAdapter | None = None
     startup_seconds: float = 0.0  # time spent starting engines so far (summaries show it apart)
-
-    def _resolve(self) -> ChatAdapter:
-        """The checkpoint's folder (downloaded if needed) and its chat adapter, once (local models).
-
-        Image-preparation threads all call this: the lock makes one of them resolve (and log the
-        download) while the others wait, and a failure is kept and raised again at once, never
-        retried per row.
-        """
-        if self.adapter is None:
-            with _RESOLVE_LOCK:
-                failure = getattr(self, "_resolve_failure", None)
-                if failure is not None:
-                    raise failure
-                if self.adapter is None:
-                    try:
-                        self.model_path = resolve_model_path(
-                            self.hf_model_name_or_path, self.hf_cache_dir, self.hf_local_dir
-                        )
-                        self.adapter = adapter_for(self.model_path, self.min_pixels, self.max_pixels)
-                    except DataFlowError as err:
-                        self._resolve_failure = err
-                        raise
-        return self.adapter
-
-    def preflight(self) -> list[str]:
-        problem = model_source_problem(self.hf_model_name_or_path, self.hf_cache_dir, self.hf_local_dir)
-        return [problem] if problem else []
 
     def generate_results(
         self,
@@ -179,7 +156,7 @@ class LocalVLMServingBase(VLMServingABC):
         if not conversations:
             return []
         prepared = self.prepare(conversations, image_list, video_list, audio_list, system_prompt)
-        return self.generate_prepared(prepared, json_schema) if json_schema is not None else self.generate_prepared(prepared)
+        return self.generate_prepared(prepared, json_schema)
 
     def prepare(
         self,
@@ -201,7 +178,7 @@ class LocalVLMServingBase(VLMServingABC):
                     row.error = f"cannot build the request: {type(err).__name__}: {err}"
         return rows
 
-    def generate_prepared(self, rows: list[PreparedRow]) -> list[GenerationResult]:
+    def generate_prepared(self, rows: list[PreparedRow], json_schema: dict | None = None) -> list[GenerationResult]:
         """Run the engine on prepared rows; rows that failed preparation keep their error."""
         raise NotImplementedError
 
@@ -279,6 +256,40 @@ class LocalVLMServingBase(VLMServingABC):
             return [work(i) for i in range(n)]
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dataflow-prepare") as pool:
             return list(pool.map(work, range(n)))
+
+
+class LocalVLMServingBase(PreparedServingBase):
+    """A serving of a local checkpoint: resolves (and if needed downloads) the model once, and picks
+    the chat adapter from its ``config.json``."""
+
+    adapter: ChatAdapter | None = None
+
+    def _resolve(self) -> ChatAdapter:
+        """The checkpoint's folder (downloaded if needed) and its chat adapter, once (local models).
+
+        Image-preparation threads all call this: the lock makes one of them resolve (and log the
+        download) while the others wait, and a failure is kept and raised again at once, never
+        retried per row.
+        """
+        if self.adapter is None:
+            with _RESOLVE_LOCK:
+                failure = getattr(self, "_resolve_failure", None)
+                if failure is not None:
+                    raise failure
+                if self.adapter is None:
+                    try:
+                        self.model_path = resolve_model_path(
+                            self.hf_model_name_or_path, self.hf_cache_dir, self.hf_local_dir
+                        )
+                        self.adapter = adapter_for(self.model_path, self.min_pixels, self.max_pixels)
+                    except DataFlowError as err:
+                        self._resolve_failure = err
+                        raise
+        return self.adapter
+
+    def preflight(self) -> list[str]:
+        problem = model_source_problem(self.hf_model_name_or_path, self.hf_cache_dir, self.hf_local_dir)
+        return [problem] if problem else []
 
 
 def failed(message: str, before_model: bool = False) -> GenerationResult:

@@ -20,7 +20,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from dataflow.core.serving import GenerationResult
+from dataflow.core.serving import GenerationResult, ServingCapabilities
 from dataflow.errors import MissingDependencyError, ServingError
 from dataflow.io.adapters import ChatAdapter
 from dataflow.io.images import IMAGE_ID_KEY
@@ -94,7 +94,7 @@ def _default_cpu_kv_cache_gib() -> int:
 
 
 class LocalModelVLMServing_vllm(LocalVLMServingBase):
-    """A VLM on vLLM's offline engine.
+    """A VLM on vLLM's offline engine (it also takes rows while it runs: ``open_stream``).
 
     Args:
         hf_model_name_or_path: a local model folder (used as is) or a Hugging Face model id
@@ -119,6 +119,8 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
         >>> serving.generate_from_input_messages([[{"from": "human", "value": "<image>Describe it."}]],
         ...                                      image_list=[["cat.jpg"]])
     """
+
+    capabilities = ServingCapabilities(results=True, json_schema=True, prepared=True, stream=True)
 
     def __init__(
         self,

@@ -20,7 +20,7 @@ class CrashOnceServing(LocalModelVLMServing_transformers):
         self.flag = flag
         self.delay = delay
 
-    def generate_prepared(self, rows):
+    def generate_prepared(self, rows, json_schema=None):
         if self.flag:
             try:
                 os.unlink(self.flag)
@@ -29,7 +29,7 @@ class CrashOnceServing(LocalModelVLMServing_transformers):
             else:
                 os._exit(1)
         time.sleep(self.delay)
-        return super().generate_prepared(rows)
+        return super().generate_prepared(rows, json_schema)
 
 
 class TinyContextVQAPipeline:

@@ -137,7 +137,7 @@ def test_rerun_after_killing_the_driver_resumes(tiny_model, example_images, tmp_
 
 def test_a_ray_step_takes_the_step_lock_a_single_machine_run_takes(tmp_path, tiny_model, example_images):
     from dataflow.errors import StepBusyError
-    from dataflow.utils.durable import StepLock
+    from dataflow.step.lock import StepLock
 
     pipeline = TinyContextVQAPipeline(tiny_model, str(make_data(tmp_path, example_images, 4)), str(tmp_path / "c"))
     runner = RayPipelineRunner(pipeline, num_actors=1, gpus_per_actor=0)

@@ -69,6 +69,10 @@ def test_bad_options_are_named():
 class KnownAnswers:
     """Answers a blind question from a table keyed by a word of the question; records every prompt."""
 
+    from dataflow.core import ServingCapabilities
+
+    capabilities = ServingCapabilities(results=True)
+
     def __init__(self, table, fail_on=()):
         self.table = table
         self.fail_on = fail_on

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from dataflow.core import GenerationResult
+from dataflow.core import GenerationResult, ServingCapabilities
 from dataflow.operators.core_vision import PromptedVQAGenerator, WikiQARefiner
 from dataflow.operators.core_vision.refine import parse_wiki_qa
 from dataflow.prompts.context_vqa import CONTEXTVQA_SCHEMA, STRUCTURED_SKVQA_PROMPT
@@ -22,6 +22,8 @@ GOOD = {"title": "Eiffel Tower", "article": ARTICLE,
 
 class SchemaServing:
     """Answers from a script per prompt number; records the json_schema it was given."""
+
+    capabilities = ServingCapabilities(results=True, json_schema=True)
 
     def __init__(self, answers):
         self.answers = answers

@@ -7,11 +7,12 @@ import time
 from typing import Any
 
 from dataflow.core.operator import require_columns
-from dataflow.operators.core_vision.filter.image_reference import RULES, find_image_reference
+from dataflow.text.image_reference import RULES, find_image_reference
 from dataflow.operators.core_vision.filter.verdicts import QualityOperator, count_reasons, qa_reason, row_reason, write_kept_and_rejected
-from dataflow.utils.durable import DurableStep, gc_paused
-from dataflow.utils.registry import OPERATOR_REGISTRY
-from dataflow.utils.text_match import TokenIndex, answer_in, normal_texts, strip_article_text
+from dataflow.step.durable import DurableStep
+from dataflow.utils.runtime import gc_paused
+from dataflow.core.registry import OPERATOR_REGISTRY
+from dataflow.text.match import TokenIndex, answer_in, normal_texts, strip_article_text
 
 logger = logging.getLogger(__name__)
 

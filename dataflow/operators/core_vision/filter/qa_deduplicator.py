@@ -10,9 +10,9 @@ from typing import Any
 from dataflow.core.operator import require_columns
 from dataflow.errors import MissingDependencyError
 from dataflow.operators.core_vision.filter.verdicts import QualityOperator, count_reasons, qa_reason, row_reason, write_kept_and_rejected
-from dataflow.utils.durable import DurableStep
-from dataflow.utils.registry import OPERATOR_REGISTRY
-from dataflow.utils.text_match import normalize_answer, text_tokens
+from dataflow.step.durable import DurableStep
+from dataflow.core.registry import OPERATOR_REGISTRY
+from dataflow.text.match import normalize_answer, text_tokens
 
 logger = logging.getLogger(__name__)
 

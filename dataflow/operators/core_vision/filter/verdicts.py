@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from dataflow.core.operator import OperatorABC
-from dataflow.utils.storage import write_records
+from dataflow.storage.formats import write_records
 
 
 class QualityOperator(OperatorABC):
@@ -74,16 +74,16 @@ def quality_summary(storage: Any, final_key: str | None = None) -> dict:
     """
     import logging
 
-    from dataflow.utils.storage import read_frame
+    from dataflow.storage.formats import read_frame
 
     last = storage.operator_step + 1
-    final = read_frame(storage._get_cache_file_path(last))
+    final = read_frame(storage.step_path(last))
     rejected = [
-        read_frame(str(rejected_path(storage._get_cache_file_path(n))))
+        read_frame(str(rejected_path(storage.step_path(n))))
         for n in range(1, last + 1)
-        if rejected_path(storage._get_cache_file_path(n)).exists()
+        if rejected_path(storage.step_path(n)).exists()
     ]
-    source = storage._get_cache_file_path(1)
+    source = storage.step_path(1)
     rows_in = len(read_frame(source))
     reason_columns = [c for c in final.columns if str(c).endswith("_reasons")]
     key = final_key or (reason_columns[-1][: -len("_reasons")] if reason_columns else None)

@@ -7,11 +7,18 @@ import time
 from typing import Any, Sequence
 
 from dataflow.core.operator import OperatorABC, OperatorIO, require_columns
-from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, check_json_answer, serve_conversations
+from dataflow.core.serving import (
+    DEFAULT_SYSTEM_PROMPT,
+    GenerationResult,
+    capabilities_of,
+    check_json_answer,
+    serve_conversations,
+    serving_fingerprint,
+)
 from dataflow.errors import InputDataError
-from dataflow.utils.durable import DurableStep
-from dataflow.utils.media import MediaResolver
-from dataflow.utils.registry import OPERATOR_REGISTRY
+from dataflow.step.durable import DurableStep
+from dataflow.storage.media import MediaResolver
+from dataflow.core.registry import OPERATOR_REGISTRY
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +50,7 @@ class PromptedVQAGenerator(OperatorABC):
         ``input_conversation_key``: upstream's ``[{"from": "human", "value": ...}]`` or OpenAI-style
         turns; or ``input_prompt_key``: plain prompt text (then the conversation column is not read).
         ``input_image_key``: a path, a list of paths, an empty list or null (relative paths: see
-        ``dataflow.utils.media``).
+        ``dataflow.storage.media``).
     Output columns:
         ``output_answer_key``: the model's text ("" when the row failed).
         ``{output_answer_key}_error``: null, or why the row failed (missing image, bad
@@ -143,7 +150,7 @@ class PromptedVQAGenerator(OperatorABC):
             chunk.images.append(image_cell)
             chunk.videos.append(video_cell)
             chunk.where.append(i)
-        if chunk.where and hasattr(self.serving, "prepare") and hasattr(self.serving, "generate_prepared"):
+        if chunk.where and capabilities_of(self.serving).prepared:
             chunk.prepared = self.serving.prepare(
                 chunk.conversations, chunk.images, chunk.video_arg(), None, self.system_prompt
             )
@@ -153,8 +160,7 @@ class PromptedVQAGenerator(OperatorABC):
         """Run the serving on a built chunk; one result per row, in order."""
         if chunk.where:
             if chunk.prepared is not None:
-                extra = {"json_schema": self.json_schema} if self.json_schema is not None else {}
-                served = self.serving.generate_prepared(chunk.prepared, **extra)
+                served = self.serving.generate_prepared(chunk.prepared, self.json_schema)
             else:
                 served = serve_conversations(
                     self.serving, chunk.conversations, chunk.images, chunk.video_arg(), self.system_prompt,
@@ -174,11 +180,11 @@ class PromptedVQAGenerator(OperatorABC):
 
     def _stream(self, frame: Any, keys: dict) -> Any:
         """A continuous feed into the serving's engine, when it has one (vLLM); None: chunked calls."""
-        if not (self.stream and hasattr(self.serving, "open_stream") and hasattr(self.serving, "prepare")):
+        if not (self.stream and capabilities_of(self.serving).stream):
             return None
         most = 1
         if keys["image"]:
-            from dataflow.utils.media import media_cell_to_list
+            from dataflow.storage.media import media_cell_to_list
 
             for cell in frame[keys["image"]].tolist():
                 try:
@@ -242,7 +248,7 @@ class PromptedVQAGenerator(OperatorABC):
     ) -> str:
         """Read the current step, answer every row, write the next step; returns ``output_answer_key``.
 
-        Runs through ``dataflow.utils.durable.DurableStep``: progress is journaled in chunks of
+        Runs through ``dataflow.step.durable.DurableStep``: progress is journaled in chunks of
         ``chunk_size`` rows to ``<next step file>.partial.jsonl``, so a crash, Ctrl-C or ``kill -9``
         loses at most the chunk in flight and the same command resumes; a finished step whose
         input data (images included), arguments and serving settings are unchanged is reused
@@ -258,7 +264,7 @@ class PromptedVQAGenerator(OperatorABC):
             "system_prompt": self.system_prompt,
             "prompt_template": self._template_text(),
             "json_schema": self.json_schema,
-            "serving": self.serving.fingerprint() if hasattr(self.serving, "fingerprint") else type(self.serving).__name__,
+            "serving": serving_fingerprint(self.serving),
         }
         step = DurableStep(
             storage, type(self).__name__, settings, force=self.force_recompute,

@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 from dataflow.core.operator import OperatorABC, require_columns
-from dataflow.operators.core_vision.refine.wikiqa import parse_wiki_qa
-from dataflow.utils.durable import DurableStep
-from dataflow.utils.registry import OPERATOR_REGISTRY
+from dataflow.text.wikiqa.parser import parse_wiki_qa
+from dataflow.step.durable import DurableStep
+from dataflow.core.registry import OPERATOR_REGISTRY
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataflow.operators.core_vision.refine.wikiqa import parse_wiki_qa
+from dataflow.text.wikiqa.parser import parse_wiki_qa
 
 EIFFEL = (
     "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. "

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataflow.utils.text_match import (
+from dataflow.text.match import (
     TokenIndex,
     answer_in,
     answer_tokens,
@@ -48,7 +48,7 @@ def test_the_fast_path_gives_the_same_words_as_the_tokeniser(texts):
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=60), st.text(max_size=20))
 def test_the_substring_test_is_the_whole_word_test(context, answer):
-    from dataflow.utils.text_match import contains, strip_article_text
+    from dataflow.text.match import contains, strip_article_text
 
     words = answer_tokens(answer)
     assert TokenIndex.from_text(context).contains(words) == contains(text_tokens(context), words)

@@ -1,5 +1,5 @@
 """Scripted faults on whole runs, each run a real process: kill -9 at random points, two runs on one
-cache folder, a full disk. The pipeline is tests/utils/fault_pipeline.py (a fast fake serving)."""
+cache folder, a full disk. The pipeline is tests/step/fault_pipeline.py (a fast fake serving)."""
 
 import json
 import os

@@ -37,7 +37,7 @@ import json
 import re
 from typing import Any
 
-from dataflow.operators.core_vision.refine import vocabulary as V
+from dataflow.text.wikiqa import vocabulary as V
 
 __all__ = ["empty_result", "parse_wiki_qa"]
 

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from dataflow.utils.media import media_cell_to_list, resolve_media_cell, resolve_media_path
+from dataflow.storage.media import media_cell_to_list, resolve_media_cell, resolve_media_path
 from dataflow.utils.storage import FileStorage
 
 
@@ -60,7 +60,7 @@ def test_bad_media_cells_are_row_errors(cell):
 def test_the_resolver_follows_the_rule_with_one_lookup_per_distinct_path(tmp_path, monkeypatch):
     import os
 
-    from dataflow.utils.media import MediaResolver, resolve_media_path
+    from dataflow.storage.media import MediaResolver, resolve_media_path
 
     (tmp_path / "data" / "sub").mkdir(parents=True)
     (tmp_path / "data" / "sub" / "a.png").write_bytes(b"x")

@@ -1,6 +1,6 @@
 """The pipelines the fault tests run in subprocesses, on a fast fake serving (EchoServing).
 
-    python tests/utils/fault_pipeline.py INPUT CACHE_DIR SERVED_LOG [--delay S] [--chunk-size N] [--stage S]
+    python tests/step/fault_pipeline.py INPUT CACHE_DIR SERVED_LOG [--delay S] [--chunk-size N] [--stage S]
 
 ``--stage generate`` (default): PromptedVQAGenerator then WikiQARefiner. ``--stage vision``:
 VisionDependencyFilter over ``context_vqa_filtered`` records.

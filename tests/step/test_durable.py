@@ -1,7 +1,7 @@
 """Step integrity: a step file is always exactly the output of its inputs.
 
 Journals, caches and locks are read back from disk as untrusted input; every case here was a
-silent wrong answer, a stuck resume or a crash before ``dataflow.utils.durable`` owned them.
+silent wrong answer, a stuck resume or a crash before ``dataflow.step.durable`` owned them.
 """
 
 import json
@@ -16,7 +16,8 @@ from PIL import Image
 from dataflow.errors import StepBusyError
 from dataflow.operators.core_vision import PromptedVQAGenerator, WikiQARefiner
 from dataflow.testing import EchoServing
-from dataflow.utils.durable import DurableStep, StepLock
+from dataflow.step.durable import DurableStep
+from dataflow.step.lock import StepLock
 from dataflow.utils.storage import FileStorage
 
 
@@ -370,7 +371,7 @@ def test_the_readme_operator_example_runs_and_resumes(tmp_path, repo_root, caplo
     import re
 
     readme = (repo_root / "README.md").read_text()
-    code = re.search(r"```python\n(from dataflow.utils.durable import DurableStep\n.*?)```", readme, re.S)[1]
+    code = re.search(r"```python\n(from dataflow.step.durable import DurableStep\n.*?)```", readme, re.S)[1]
     namespace = {}
     exec(compile(code, "README.md", "exec"), namespace)
     WordCounter = type("WordCounter", (), {"run": namespace["run"]})

@@ -2,8 +2,8 @@
 
 import pytest
 
-from dataflow.operators.core_vision.refine.wikiqa import parse_wiki_qa
-from tests.operators.core_vision.test_wikiqa_parser import EIFFEL, EIFFEL_2, qa
+from dataflow.text.wikiqa.parser import parse_wiki_qa
+from tests.text.test_wikiqa_parser import EIFFEL, EIFFEL_2, qa
 
 TOWER_ZH = "埃菲尔铁塔是位于法国巴黎战神广场的锻铁镂空塔，以设计它的工程师古斯塔夫·埃菲尔命名。铁塔于1889年建成，高330米。"
 WALL_ZH = "长城是中国古代的军事防御工程，东起山海关，西至嘉峪关，全长约21196千米。"

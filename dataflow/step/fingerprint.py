@@ -1,0 +1,114 @@
+"""Stable fingerprints of data and settings, to decide whether a cached step can be reused.
+
+``fingerprint`` digests JSON-able settings; ``row_digests`` gives one digest per input row (its
+cells, and the identity of the media files it names: size and mtime, or contents with
+``hash_media``), which the journal ties each finished row to and ``data_fingerprint`` combines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any, Iterable, Sequence
+
+from dataflow.storage.formats import json_default, raw_records
+from dataflow.storage.media import MediaResolver, media_cell_to_list
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return repr(value)
+
+
+def fingerprint(*parts: Any) -> str:
+    """A hex digest of ``parts`` (JSON-able values; anything else by its ``repr``)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(json.dumps(part, sort_keys=True, default=_default, ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()[:32]
+
+
+def frame_fingerprint(frame: Any) -> str:
+    """Fingerprint of a DataFrame's columns and cell values (row order matters)."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([str(c) for c in frame.columns]).encode())
+    for record in frame.to_dict(orient="records"):
+        digest.update(json.dumps(record, sort_keys=True, default=_default, ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()[:32]
+
+
+class MediaStamps:
+    """Each media file's identity for fingerprints: size and mtime, or a content hash (cached per path)."""
+
+    def __init__(self, root: str | None, hash_contents: bool):
+        self.resolver = MediaResolver(root)
+        self.hash_contents = hash_contents
+        self._seen: dict[str, Any] = {}
+
+    def __call__(self, cell: Any) -> Any:
+        try:
+            paths = media_cell_to_list(cell)
+        except ValueError as err:
+            return ["invalid", str(err)]
+        return [self._stamp(p) for p in paths]
+
+    def _stamp(self, path: str) -> Any:
+        stamp = self._seen.get(path)
+        if stamp is None:
+            resolved = self.resolver.path(path)
+            try:
+                if self.hash_contents:
+                    stamp = file_sha256(resolved)[:32]
+                else:
+                    st = os.stat(resolved)
+                    stamp = [st.st_size, st.st_mtime_ns]
+            except OSError:
+                stamp = "missing"
+            self._seen[path] = stamp = [resolved, stamp]
+        return stamp
+
+
+def row_digests(
+    frame: Any, media_columns: Iterable[str] = (), media_root: str | None = None, hash_media: bool = False,
+    records: list[dict] | None = None,
+) -> list[str]:
+    """One digest per row of ``frame``: its cells, and the identity of the files its media cells name.
+
+    ``records``: the frame's rows as dicts, when the caller has them already.
+    """
+    import orjson
+
+    media = [c for c in dict.fromkeys(media_columns) if c is not None and c in frame.columns]
+    stamps = MediaStamps(media_root, hash_media)
+    option = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    out = []
+    for record in records if records is not None else raw_records(frame):
+        if media:
+            record = {**record, "\x00media": [stamps(record.get(c)) for c in media]}
+        try:
+            encoded = orjson.dumps(record, option=option, default=json_default)
+        except TypeError:  # ints wider than 64 bits
+            encoded = json.dumps(record, sort_keys=True, default=json_default, ensure_ascii=False).encode("utf-8")
+        out.append(hashlib.blake2b(encoded, digest_size=12).hexdigest())
+    return out
+
+
+def data_fingerprint(columns: Sequence[Any], digests: Sequence[str]) -> str:
+    """A frame's fingerprint from its column names and row digests (row order matters)."""
+    digest = hashlib.sha256(json.dumps([str(c) for c in columns]).encode())
+    digest.update("\n".join(digests).encode())
+    return digest.hexdigest()[:32]
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,191 @@
+"""``Journal``: the rows a step has finished so far, appended as they finish and checked when read back.
+
+Line 1 is a header naming the operator and the settings' fingerprint; every further line carries a
+row's index, the digest of the input row it answers and the row's outputs. Reading skips, and
+counts, unreadable lines, rows of other data and rows of the wrong shape; the rows around them are
+kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from dataflow.utils.fs import fsync_dir
+
+logger = logging.getLogger(__name__)
+
+JOURNAL_SUFFIX = ".partial.jsonl"
+JOURNAL_FSYNC_SECONDS = 1.0
+_JOURNAL_VERSION = 2
+
+
+def _journal_line(row: dict) -> bytes:
+    import orjson
+
+    try:
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:  # ints wider than 64 bits
+        return json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+RowSchema = dict  # column -> tuple of accepted types (None for null)
+
+
+def _matches(value: Any, kinds: tuple) -> bool:
+    for kind in kinds:
+        if kind is None:
+            if value is None:
+                return True
+        elif isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return True
+    return False
+
+
+@dataclass
+class JournalReport:
+    """What reading a journal kept and skipped."""
+
+    rows: dict[int, dict] = field(default_factory=dict)
+    unreadable: int = 0
+    other_data: int = 0
+    bad_shape: int = 0
+    discarded: str | None = None  # why the whole journal was set aside
+
+    @property
+    def skipped(self) -> int:
+        return self.unreadable + self.other_data + self.bad_shape
+
+
+class Journal:
+    """Rows finished so far by one step, appended as they finish (flushed at once, fsynced at most
+    every ``fsync_seconds``) to ``path``.
+
+    Line 1 is the header ``{"journal": 2, "operator": ..., "settings": ...}``; each further line is
+    ``{"i": row index, "d": digest of input row i, "o": {column: value}}``.
+    """
+
+    def __init__(self, path: str | os.PathLike, operator: str, settings_key: str, digests: Sequence[str], schema: RowSchema):
+        self.path = Path(path)
+        self.operator = operator
+        self.settings_key = settings_key
+        self.digests = digests
+        self.schema = {k: tuple(v) if isinstance(v, (tuple, list)) else (v,) for k, v in schema.items()}
+        self.saved = 0  # rows appended (and flushed to the OS) by this process
+        self.fsync_seconds = JOURNAL_FSYNC_SECONDS
+        self._synced = 0.0
+        self._fh: Any = None
+
+    def _header(self) -> dict:
+        return {"journal": _JOURNAL_VERSION, "operator": self.operator, "settings": self.settings_key}
+
+    def _valid_output(self, out: Any) -> bool:
+        return (
+            isinstance(out, dict)
+            and out.keys() == self.schema.keys()
+            and all(_matches(out[k], kinds) for k, kinds in self.schema.items())
+        )
+
+    def load(self) -> JournalReport:
+        """Finished rows by index, each checked against the input row it claims to answer."""
+        report = JournalReport()
+        try:
+            fh = open(self.path, "rb")
+        except FileNotFoundError:
+            return report
+        with fh:
+            try:
+                header = json.loads(fh.readline())
+            except ValueError:
+                header = None
+            if header != self._header():
+                report.discarded = "it was written by another operator or with other settings" if isinstance(
+                    header, dict
+                ) else "its header is unreadable"
+                return report
+            total = len(self.digests)
+            for line in fh:
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    report.unreadable += 1
+                    continue
+                if not isinstance(row, dict) or not isinstance(row.get("i"), int) or isinstance(row["i"], bool):
+                    report.bad_shape += 1
+                elif not (0 <= row["i"] < total) or row.get("d") != self.digests[row["i"]]:
+                    report.other_data += 1
+                elif not self._valid_output(row.get("o")):
+                    report.bad_shape += 1
+                else:
+                    report.rows.setdefault(row["i"], row["o"])
+        return report
+
+    def open(self, resume: bool) -> None:
+        """Start appending; without ``resume`` any existing journal is replaced."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if resume and self.path.exists():
+            self._truncate_torn_tail()
+            self._fh = open(self.path, "ab")
+            return
+        self._fh = open(self.path, "wb")
+        self._write([self._header()], sync=True)
+        fsync_dir(self.path.parent)
+
+    def _truncate_torn_tail(self) -> None:
+        with open(self.path, "rb+") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if not size:
+                return
+            # Find the last newline without reading a large journal whole.
+            end = size
+            while end > 0:
+                start = max(0, end - 65536)
+                fh.seek(start)
+                block = fh.read(end - start)
+                if end == size and block.endswith(b"\n"):
+                    return
+                cut = block.rfind(b"\n")
+                if cut >= 0:
+                    fh.truncate(start + cut + 1)
+                    return
+                end = start
+            fh.truncate(0)
+
+    def _write(self, rows: Iterable[dict], sync: bool = False) -> None:
+        """Append ``rows``; flushed to the OS at once (a killed process loses nothing written), and
+        fsynced at most every ``fsync_seconds`` (a machine crash loses at most that much)."""
+        payload = b"".join(_journal_line(r) for r in rows)
+        self._fh.write(payload)
+        self._fh.flush()
+        now = time.monotonic()
+        if sync or now - self._synced >= self.fsync_seconds:
+            os.fsync(self._fh.fileno())
+            self._synced = now
+
+    def append(self, outputs: dict[int, dict]) -> None:
+        """Append finished rows (index -> outputs) durably."""
+        if outputs:
+            self._write({"i": i, "d": self.digests[i], "o": o} for i, o in outputs.items())
+            self.saved += len(outputs)
+
+    def close(self) -> None:
+        """Close; an error here (e.g. the disk is full) is logged, never raised over the original one."""
+        if self._fh is not None:
+            fh, self._fh = self._fh, None
+            try:
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.close()
+            except OSError as err:
+                logger.debug("closing %s: %s", self.path, err)
+
+    def remove(self) -> None:
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()

@@ -1,0 +1,61 @@
+"""The meta record beside a step file (``<step file>.meta.json``): what it was made from, and its size,
+row count and SHA-256 as written. A step is reused only when the record is well formed, names the
+same fingerprint and still matches the file byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from dataflow.step.fingerprint import file_sha256
+from dataflow.utils.fs import atomic_write_bytes
+
+META_SUFFIX = ".meta.json"
+_META_VERSION = 2
+_FIELDS = {"meta": int, "operator": str, "fingerprint": str, "rows": int, "size": int, "sha256": str}
+
+
+def meta_path(step_file: str | os.PathLike) -> Path:
+    return Path(str(step_file) + META_SUFFIX)
+
+
+def record_step_file(path: str | os.PathLike, operator: str, key: str, rows: int) -> None:
+    """Write ``<path>.meta.json``: what the step file was made from, and its size and digest as written."""
+    path = Path(path)
+    meta = {
+        "meta": _META_VERSION,
+        "operator": operator,
+        "fingerprint": key,
+        "rows": rows,
+        "size": path.stat().st_size,
+        "sha256": file_sha256(path),
+    }
+    atomic_write_bytes(meta_path(path), json.dumps(meta).encode())
+
+
+def stale_reason(step_file: str | os.PathLike, key: str) -> str | None:
+    """Why the step file cannot be reused for ``key`` ("" when there simply is none), or None if it can."""
+    path, meta_file = Path(step_file), meta_path(step_file)
+    if not path.exists() and not meta_file.exists():
+        return ""
+    if not meta_file.exists():
+        return f"it has no {META_SUFFIX} record of what it was made from"
+    try:
+        meta = json.loads(meta_file.read_bytes())
+    except (OSError, ValueError) as err:
+        return f"its {META_SUFFIX} is unreadable ({err})"
+    if not isinstance(meta, dict) or any(not isinstance(meta.get(k), t) for k, t in _FIELDS.items()):
+        return f"its {META_SUFFIX} is not a record this version wrote"
+    if meta["fingerprint"] != key:
+        return "it was made from other input data or settings"
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return "the step file is missing"
+    if size != meta["size"]:
+        return f"the step file changed since it was written ({size} bytes, {meta['size']} recorded)"
+    if file_sha256(path) != meta["sha256"]:
+        return "the step file changed since it was written (its SHA-256 differs from the record)"
+    return None

@@ -1,0 +1,466 @@
+"""The file formats rows are kept in (JSON, JSONL, CSV, Parquet, pickle): reading, writing, round trips.
+
+
+* writes are atomic (temporary file in the same folder, fsynced, then ``os.replace``);
+* values round-trip exactly: a string ``"007"`` stays ``"007"``, ints stay ints, unicode and
+  nested dict/list cells survive json/jsonl/parquet/pickle. CSV holds text only: every value
+  reads back as a string (an empty cell as null), and nested cells are refused with a clear error;
+* JSON caches are indented, keep non-ASCII characters and do not escape ``/``;
+* errors name the file, the line and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from dataflow.errors import MissingDependencyError, StorageError
+from dataflow.utils.fs import atomic_path, atomic_write_bytes
+
+try:  # orjson is ~10x faster than json for indented output; json is the fallback.
+    import orjson
+except ImportError:  # pragma: no cover - exercised only where orjson is missing
+    orjson = None
+
+
+CACHE_TYPES = ("json", "jsonl", "csv", "parquet", "pickle")
+_EXTENSIONS = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+}
+OUTPUT_TYPES = ("dataframe", "dict")
+_PARQUET_JSON_COLUMNS = b"dataflow.json_columns"
+
+
+# --------------------------------------------------------------------------------------------
+# values
+# --------------------------------------------------------------------------------------------
+def _to_python(value: Any) -> Any:
+    """A cell as plain JSON-able Python: numpy/pandas scalars unboxed, missing values as None."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, dict):
+        return {str(k): _to_python(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_python(v) for v in value]
+    try:
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return _to_python(value.tolist())
+    if hasattr(value, "isoformat"):  # datetime, pandas Timestamp
+        return value.isoformat()
+    return value
+
+
+def json_default(value: Any) -> Any:
+    converted = _to_python(value)
+    if converted is value:
+        raise TypeError(f"value of type {type(value).__name__} is not JSON serialisable: {value!r}")
+    return converted
+
+
+def raw_records(frame: Any) -> list[dict]:
+    """Rows as dicts, built column by column (``Series.tolist`` unboxes numpy scalars in C).
+
+    Cells may still hold NaN, ``pd.NA`` or numpy arrays: the JSON encoder's hooks handle those,
+    and ``records_from_frame`` converts them for the other formats.
+    """
+    columns = [str(c) for c in frame.columns]
+    if len(set(columns)) != len(columns):
+        dupes = sorted({c for c in columns if columns.count(c) > 1})
+        raise StorageError(f"cannot write a table with duplicate column names: {dupes}")
+    values = [frame.iloc[:, j].tolist() for j in range(len(columns))]
+    return [dict(zip(columns, row)) for row in zip(*values)] if columns else [{} for _ in range(len(frame))]
+
+
+def records_from_frame(frame: Any) -> list[dict]:
+    return [{k: _to_python(v) for k, v in row.items()} for row in raw_records(frame)]
+
+
+def frame_from_records(records: list[dict]) -> Any:
+    """A DataFrame whose cells are exactly the records' values.
+
+    pandas would turn ``[1, None]`` into floats; a column whose values are not all of one type
+    (or has nulls) is therefore kept as Python objects.
+    """
+    import pandas as pd
+
+    columns: dict[str, None] = {}
+    for record in records:
+        for key in record:
+            columns.setdefault(key, None)
+    data = {}
+    for column in columns:
+        values = [record.get(column) for record in records]
+        kinds = {type(v) for v in values}
+        if len(kinds) == 1 and kinds <= {int, float, bool, str}:
+            data[column] = pd.Series(values)
+        else:
+            data[column] = pd.Series(values, dtype=object)
+    return pd.DataFrame(data, index=pd.RangeIndex(len(records)))
+
+
+def _check_records(records: Any, where: str) -> list[dict]:
+    if not isinstance(records, list):
+        got = type(records).__name__
+        if isinstance(records, dict):
+            got = f"a JSON object with keys {list(records)[:10]}"
+        raise StorageError(f"{where}: expected a list of objects (one per row), got {got}")
+    for i, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise StorageError(f"{where}: row {i} is a {type(record).__name__}, expected an object: {record!r:.80}")
+    return records
+
+
+# --------------------------------------------------------------------------------------------
+# formats
+# --------------------------------------------------------------------------------------------
+def format_of(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    try:
+        return _EXTENSIONS[suffix]
+    except KeyError:
+        raise StorageError(
+            f"unsupported file type '{suffix or '(none)'}' for {path!r}; "
+            f"supported: {', '.join(sorted(_EXTENSIONS))}"
+        ) from None
+
+
+def _json_loads(text: bytes) -> Any:
+    return orjson.loads(text) if orjson is not None else json.loads(text)
+
+
+def _decode_error(path: str, err: json.JSONDecodeError, line_offset: int = 0) -> StorageError:
+    line = err.lineno + line_offset
+    return StorageError(f"{path}: invalid JSON at line {line}, column {err.colno}: {err.msg}")
+
+
+def _check_utf8(path: str, data: bytes, byte_offset: int = 0) -> None:
+    """Raise a ``StorageError`` naming the file and byte offset of the first non-UTF-8 byte."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        offset = byte_offset + err.start
+        raise StorageError(
+            f"{path}: not valid UTF-8 at byte offset {offset} (byte 0x{data[err.start]:02x}); "
+            "JSON files must be UTF-8. Re-encode it, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+
+
+def _read_json(path: str) -> list[dict]:
+    data = Path(path).read_bytes()
+    try:
+        records = _json_loads(data)
+    except json.JSONDecodeError:  # orjson's error subclasses it
+        _check_utf8(path, data)
+        # orjson's position fields are less precise; re-parse with json for the line number.
+        try:
+            json.loads(data.decode("utf-8"))
+        except json.JSONDecodeError as precise:
+            raise _decode_error(path, precise) from None
+        raise StorageError(f"{path}: invalid JSON") from None
+    return _check_records(records, path)
+
+
+def _read_jsonl(path: str) -> list[dict]:
+    records = []
+    offset = 0
+    with open(path, "rb") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            line_start, offset = offset, offset + len(line)
+            if not line.strip():
+                continue
+            try:
+                record = _json_loads(line)
+            except json.JSONDecodeError:
+                _check_utf8(path, line, line_start)
+                try:
+                    json.loads(line.decode("utf-8"))
+                except json.JSONDecodeError as precise:
+                    raise _decode_error(path, precise, line_offset=lineno - 1) from None
+                raise StorageError(f"{path}: invalid JSON at line {lineno}") from None
+            if not isinstance(record, dict):
+                raise StorageError(
+                    f"{path}: line {lineno} is a JSON {type(record).__name__}, expected an object (one row per line)"
+                )
+            records.append(record)
+    return records
+
+
+def _read_csv(path: str) -> Any:
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    frame = frame.astype(object)
+    return frame.where(frame.notna(), None)
+
+
+def _parquet_modules():
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependencyError("pyarrow", "parquet", "Parquet storage") from None
+    return pa, pq
+
+
+def _read_parquet(path: str) -> list[dict]:
+    _, pq = _parquet_modules()
+    table = pq.read_table(path)
+    meta = table.schema.metadata or {}
+    json_columns = json.loads(meta[_PARQUET_JSON_COLUMNS]) if _PARQUET_JSON_COLUMNS in meta else []
+    records = table.to_pylist()
+    for record in records:
+        for column in json_columns:
+            if record.get(column) is not None:
+                record[column] = json.loads(record[column])
+    return records
+
+
+def _read_pickle(path: str) -> Any:
+    import pandas as pd
+
+    data = pd.read_pickle(path)
+    if isinstance(data, list):
+        return _check_records(data, path)
+    if not isinstance(data, pd.DataFrame):
+        raise StorageError(f"{path}: expected a pickled DataFrame or list of dicts, got {type(data).__name__}")
+    return data
+
+
+def read_records(path: str) -> Any:
+    """Read a file into a list of dicts (or a DataFrame for csv/pickle), by its extension."""
+    fmt = format_of(path)
+    reader = {
+        "json": _read_json,
+        "jsonl": _read_jsonl,
+        "csv": _read_csv,
+        "parquet": _read_parquet,
+        "pickle": _read_pickle,
+    }[fmt]
+    return reader(path)
+
+
+def _json_list_head(path: str, n: int) -> list[dict] | None:
+    """The first ``n`` rows of a JSON list file, parsed incrementally; None if it is not a list."""
+    decoder = json.JSONDecoder()
+    records: list[dict] = []
+    with open(path, "rb") as fh:
+        text, pos, eof = "", 0, False
+
+        def more() -> bool:
+            nonlocal text, eof
+            block = fh.read(1 << 16)
+            eof = not block
+            text += block.decode("utf-8", errors="replace")
+            return not eof
+
+        def skip(chars: str) -> None:
+            nonlocal pos
+            while True:
+                while pos < len(text) and text[pos] in chars:
+                    pos += 1
+                if pos < len(text) or not more():
+                    return
+
+        skip(" \t\r\n\ufeff")
+        if pos >= len(text) or text[pos] != "[":
+            return None
+        pos += 1
+        while len(records) < n:
+            skip(" \t\r\n,")
+            if pos >= len(text) or text[pos] == "]":
+                break
+            while True:
+                try:
+                    value, pos = decoder.raw_decode(text, pos)
+                    break
+                except json.JSONDecodeError:
+                    if not more():
+                        raise StorageError(f"{path}: invalid JSON in row {len(records)}") from None
+            records.append(value)
+    return _check_records(records, path)
+
+
+def _jsonl_head(path: str, n: int) -> list[dict]:
+    lines = []
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.strip():
+                lines.append(line)
+                if len(lines) >= n:
+                    break
+    return _check_records([_json_loads(line) for line in lines], path)
+
+
+def _parquet_head(path: str, n: int) -> list[dict]:
+    _, pq = _parquet_modules()
+    parquet = pq.ParquetFile(path)
+    meta = parquet.schema_arrow.metadata or {}
+    json_columns = json.loads(meta[_PARQUET_JSON_COLUMNS]) if _PARQUET_JSON_COLUMNS in meta else []
+    batch = next(parquet.iter_batches(batch_size=n), None)
+    records = batch.to_pylist() if batch is not None else []
+    if not records:
+        return []
+    for record in records:
+        for column in json_columns:
+            if record.get(column) is not None:
+                record[column] = json.loads(record[column])
+    return records
+
+
+def read_head(path: str, n: int = 8) -> Any:
+    """The first ``n`` rows of a file, as a DataFrame, reading no more of it than that where the format
+    allows (JSON lists, JSONL, CSV, Parquet; pickles are read whole). An empty Parquet file keeps its columns."""
+    import pandas as pd
+
+    fmt = format_of(path)
+    if fmt == "json":
+        records = _json_list_head(path, n)
+        return read_frame(path) if records is None else convert_rows(records, "dataframe")
+    if fmt == "jsonl":
+        return convert_rows(_jsonl_head(path, n), "dataframe")
+    if fmt == "csv":
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], nrows=n).astype(object)
+        return frame.where(frame.notna(), None)
+    if fmt == "parquet":
+        records = _parquet_head(path, n)
+        if not records:
+            _, pq = _parquet_modules()
+            return pd.DataFrame(columns=pq.ParquetFile(path).schema_arrow.names)
+        return convert_rows(records, "dataframe")
+    return read_frame(path).head(n)
+
+
+def read_frame(path: str) -> Any:
+    """Read a file (format from its extension) into a DataFrame whose cells are exactly the file's values."""
+    return convert_rows(read_records(path), "dataframe")
+
+
+def _dumps_json(records: list[dict], indent: bool) -> bytes:
+    if orjson is not None:
+        option = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+        if indent:
+            option |= orjson.OPT_INDENT_2
+        try:
+            return orjson.dumps(records, option=option, default=json_default)
+        except TypeError:
+            pass  # e.g. ints wider than 64 bits: the json module handles them
+    records = [{str(k): _to_python(v) for k, v in r.items()} for r in records]
+    text = json.dumps(records, ensure_ascii=False, indent=2 if indent else None, default=json_default)
+    return text.encode("utf-8")
+
+
+def _write_jsonl_bytes(records: list[dict]) -> bytes:
+    if orjson is not None:
+        option = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+        try:
+            return b"".join([orjson.dumps(r, option=option, default=json_default) for r in records])
+        except TypeError:
+            pass
+    records = [{str(k): _to_python(v) for k, v in r.items()} for r in records]
+    return "".join(json.dumps(r, ensure_ascii=False, default=json_default) + "\n" for r in records).encode("utf-8")
+
+
+def _nested_columns(records: list[dict]) -> list[str]:
+    nested: dict[str, None] = {}
+    for record in records:
+        for key, value in record.items():
+            if isinstance(value, (dict, list)):
+                nested.setdefault(key, None)
+    return list(nested)
+
+
+def _write_csv(path: str, records: list[dict], frame: Any) -> None:
+    nested = _nested_columns(records)
+    if nested:
+        raise StorageError(
+            f"cannot write {path}: CSV holds text only, and column(s) {nested} hold lists or objects. "
+            "Use cache_type='json', 'jsonl', 'parquet' or 'pickle' for nested data."
+        )
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+
+
+def _write_parquet(path: str, records: list[dict]) -> None:
+    pa, pq = _parquet_modules()
+    json_columns: list[str] = []
+    table = None
+    try:
+        table = pa.Table.from_pylist(records)
+        if table.to_pylist() != records:  # e.g. structs gained keys, or types were coerced
+            table = None
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        table = None
+    if table is None:
+        # Native nesting would not round-trip: store nested columns as JSON text and say so in
+        # the file's metadata, so that reading gives back exactly what was written.
+        json_columns = _nested_columns(records)
+        encoded = [
+            {k: (json.dumps(v, ensure_ascii=False) if k in json_columns and v is not None else v) for k, v in r.items()}
+            for r in records
+        ]
+        try:
+            table = pa.Table.from_pylist(encoded)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as err:
+            raise StorageError(f"cannot write {path} as Parquet: {err}") from err
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), _PARQUET_JSON_COLUMNS: json.dumps(json_columns).encode()}
+        )
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def write_records(path: str, data: Any) -> str:
+    """Write a DataFrame or a list of dicts to ``path`` atomically, in the format of its extension."""
+    fmt = format_of(path)
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        frame = data
+        records = raw_records(data)
+    elif isinstance(data, list):
+        records = _check_records(data, "write()")
+        frame = None
+    else:
+        raise StorageError(f"write() takes a pandas DataFrame or a list of dicts, got {type(data).__name__}")
+
+    if fmt == "json":
+        atomic_write_bytes(path, _dumps_json(records, indent=True))
+        return path
+    if fmt == "jsonl":
+        atomic_write_bytes(path, _write_jsonl_bytes(records))
+        return path
+    records = [{str(k): _to_python(v) for k, v in r.items()} for r in records]
+    if fmt == "csv":
+        _write_csv(path, records, frame if frame is not None else frame_from_records(records))
+    elif fmt == "parquet":
+        _write_parquet(path, records)
+    else:  # pickle
+        with atomic_path(path) as tmp:
+            (frame if frame is not None else frame_from_records(records)).to_pickle(tmp)
+    return path
+
+
+def convert_rows(data: Any, output_type: str) -> Any:
+    import pandas as pd
+
+    if output_type == "dataframe":
+        return data if isinstance(data, pd.DataFrame) else frame_from_records(data)
+    if isinstance(data, pd.DataFrame):
+        return records_from_frame(data)
+    return data
+
