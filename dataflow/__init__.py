@@ -1,16 +1,14 @@
 """dataflow: multimodal data generation pipelines on vision-language models.
 
-Importing this package is cheap: no torch, transformers or vLLM is imported until a backend
-is used.
+Importing this package is cheap and changes nothing outside it: no torch, transformers or vLLM is
+imported until a backend is used, no handler or hook is installed. What a script wants by default
+(log lines on stderr, library errors shown as a short message) is switched on by
+``dataflow.logger.enable_script_defaults()``: the CLI, ``PipelineABC.compile()`` and the first
+operator step of a run call it (see its docstring).
 """
 
-from dataflow.errors import DataFlowError, install_short_error_hook
-from dataflow.logger import configure_logging, get_logger
+from dataflow.errors import DataFlowError
+from dataflow.logger import get_logger
 from dataflow.version import __version__
-
-configure_logging()
-# A script that stops on a library error (a missing input file, a missing model) shows the
-# message and its fix in a few lines rather than chained tracebacks (DATAFLOW_DEBUG=1: full).
-install_short_error_hook()
 
 __all__ = ["DataFlowError", "__version__", "get_logger"]

@@ -48,6 +48,15 @@ class OperatorABC(ABC):
     def run(self, storage: Any, *args: Any, **kwargs: Any) -> Any:
         """Read the storage's current step, do the work, write the next step."""
 
+    def process(self, frame: "pd.DataFrame", **keys: Any) -> "pd.DataFrame":
+        """The operator's work on a batch of rows, without a storage: a DataFrame in, a new one out.
+
+        Takes the keys ``run`` takes (``input_key=...``); the Ray runner and chunked, resumable steps
+        call it. ``dataflow.step.StepOperator`` derives ``run`` from it. Operators written against
+        upstream's contract, with ``run`` alone, do not have it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no storage-free process(); call run(storage, ...)")
+
     def io_keys(self, **run_kwargs: Any) -> OperatorIO:
         """The columns ``run(storage, **run_kwargs)`` would read and write, without running it.
 

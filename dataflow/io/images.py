@@ -84,6 +84,31 @@ def _to_rgb(image: Any) -> Any:
     return image.convert("RGB")
 
 
+def _open_image(source: Any) -> tuple[Any, str]:
+    """``source`` (a path or a PIL image) opened lazily, and how messages name it."""
+    from PIL import Image, UnidentifiedImageError
+
+    if isinstance(source, Image.Image):
+        return source, "<PIL image>"
+    where = str(source)
+    if not isinstance(source, (str, os.PathLike)):
+        raise ImageLoadError(f"an image must be a file path or a PIL image, got {type(source).__name__}")
+    try:
+        if os.path.getsize(source) == 0:
+            raise ImageLoadError(f"image file is empty (0 bytes): {where}")
+        return Image.open(source), where
+    except FileNotFoundError:
+        raise ImageLoadError(f"image file not found: {where} (working directory: {os.getcwd()})") from None
+    except IsADirectoryError:
+        raise ImageLoadError(f"image path is a folder, not a file: {where}") from None
+    except UnidentifiedImageError:
+        raise ImageLoadError(f"not an image file (or an unsupported format): {where}") from None
+    except Image.DecompressionBombError as err:
+        raise ImageLoadError(f"image is too large to decode safely: {where}: {err}") from None
+    except OSError as err:
+        raise ImageLoadError(f"cannot open image {where}: {err}") from None
+
+
 def load_image(
     source: Any,
     *,
@@ -99,28 +124,9 @@ def load_image(
     (which must be given the same bounds): a JPEG is still decoded at a reduced scale, at most
     twice the bounded size per side, which is most of the saving.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
-    if isinstance(source, Image.Image):
-        image, where = source, "<PIL image>"
-    else:
-        where = str(source)
-        if not isinstance(source, (str, os.PathLike)):
-            raise ImageLoadError(f"an image must be a file path or a PIL image, got {type(source).__name__}")
-        try:
-            if os.path.getsize(source) == 0:
-                raise ImageLoadError(f"image file is empty (0 bytes): {where}")
-            image = Image.open(source)
-        except FileNotFoundError:
-            raise ImageLoadError(f"image file not found: {where} (working directory: {os.getcwd()})") from None
-        except IsADirectoryError:
-            raise ImageLoadError(f"image path is a folder, not a file: {where}") from None
-        except UnidentifiedImageError:
-            raise ImageLoadError(f"not an image file (or an unsupported format): {where}") from None
-        except Image.DecompressionBombError as err:
-            raise ImageLoadError(f"image is too large to decode safely: {where}: {err}") from None
-        except OSError as err:
-            raise ImageLoadError(f"cannot open image {where}: {err}") from None
+    image, where = _open_image(source)
     try:
         if getattr(image, "n_frames", 1) > 1:
             image.seek(0)  # animated GIF/WebP: the first frame

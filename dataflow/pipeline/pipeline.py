@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Iterator
 
 from dataflow.errors import PipelineCompileError
+from dataflow.logger import enable_script_defaults
 from dataflow.pipeline.checks import SAMPLE_ROWS, PlanCheck
 from dataflow.pipeline.plan import PlannedStep, record_forward
 
@@ -105,6 +106,7 @@ class PipelineABC(ABC):
             PipelineCompileError: listing every problem found. Warnings (some media of the first
             rows cannot be opened, a step replaces a column an earlier step wrote) are logged.
         """
+        enable_script_defaults()
         started = time.perf_counter()
         name = type(self).__name__
         steps = record_forward(self)

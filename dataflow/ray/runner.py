@@ -34,6 +34,7 @@ from typing import Any
 
 from dataflow.core.serving import serving_fingerprint
 from dataflow.errors import DataFlowError, MissingDependencyError
+from dataflow.logger import enable_script_defaults
 from dataflow.pipeline.plan import PlannedStep, record_forward
 from dataflow.step.fingerprint import fingerprint, frame_fingerprint
 from dataflow.step.lock import StepLock
@@ -181,6 +182,7 @@ class RayPipelineRunner:
 
     def run(self) -> list[str]:
         """Run every step; return the step files written."""
+        enable_script_defaults()
         ray = _ray()
         if not ray.is_initialized():
             ray.init(address=self.ray_address, ignore_reinit_error=True, log_to_driver=True)
@@ -253,27 +255,17 @@ class RayPipelineRunner:
         if todo:
             media_root = getattr(step.storage, "media_root", None)
             dataset = ray.data.from_items(todo, override_num_blocks=max(1, -(-len(todo) // self.batch_size)))
+            args = (step.operator, step.kwargs, media_root, str(shard_dir))
+            common = {"batch_size": self.batch_size, "batch_format": "pandas"}
             if step.model_backed:
                 processed = dataset.map_batches(
-                    _ModelWorker,
-                    fn_constructor_args=(step.operator, step.kwargs, media_root, str(shard_dir)),
-                    batch_size=self.batch_size,
-                    batch_format="pandas",
-                    concurrency=self.num_actors,
-                    num_gpus=self.gpus_per_actor,
+                    _ModelWorker, fn_constructor_args=args, concurrency=self.num_actors, num_gpus=self.gpus_per_actor,
                     num_cpus=self.cpus_per_actor,
                     # Passed through to the actors; Ray 2.60 warns that this form goes away in 2.64 (pinned below it).
-                    max_restarts=self.max_retries,
-                    max_task_retries=self.max_retries,
+                    max_restarts=self.max_retries, max_task_retries=self.max_retries, **common,
                 )
             else:
-                processed = dataset.map_batches(
-                    _map_free,
-                    fn_args=(step.operator, step.kwargs, media_root, str(shard_dir)),
-                    batch_size=self.batch_size,
-                    batch_format="pandas",
-                    max_retries=self.max_retries,
-                )
+                processed = dataset.map_batches(_map_free, fn_args=args, max_retries=self.max_retries, **common)
             sent = sum(len(batch[ROW_ID]) for batch in processed.iter_batches(batch_format="pandas"))
         else:
             sent = 0

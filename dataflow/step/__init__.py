@@ -13,6 +13,7 @@ from dataflow.step.fingerprint import fingerprint, row_digests
 from dataflow.step.journal import Journal, JournalReport
 from dataflow.step.lock import StepLock
 from dataflow.step.meta import record_step_file
+from dataflow.step.operator import ModelOperator, StepOperator
 
 __all__ = [
     "FORCE_ENV",
@@ -21,8 +22,10 @@ __all__ = [
     "Journal",
     "JournalReport",
     "MapStats",
+    "ModelOperator",
     "RowStream",
     "StepLock",
+    "StepOperator",
     "fingerprint",
     "record_step_file",
     "row_digests",

@@ -37,6 +37,7 @@ from dataflow.step.journal import JOURNAL_SUFFIX, Journal, JournalReport, RowSch
 from dataflow.step.lock import StepLock
 from dataflow.step.meta import meta_path, record_step_file, stale_reason
 from dataflow.storage.formats import raw_records
+from dataflow.logger import enable_script_defaults
 from dataflow.utils.fs import remove_stale_temp_files
 from dataflow.utils.runtime import env_flag
 
@@ -96,6 +97,7 @@ class DurableStep:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> "DurableStep":
+        enable_script_defaults()
         try:
             if self.out_path is not None:
                 read_path = getattr(self.storage, "read_path", None)

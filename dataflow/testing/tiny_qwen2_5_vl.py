@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 # Qwen2's special tokens, in their real order (ids follow the trained vocabulary).
 SPECIAL_TOKENS = [
@@ -112,12 +113,20 @@ def build_tiny_qwen2_5_vl(
     )
     tokenizer.chat_template = CHAT_TEMPLATE
     ids = {tok: raw.token_to_id(tok) for tok in SPECIAL_TOKENS}
-    vocab = raw.get_vocab_size()
 
+    config = _tiny_config(Qwen2_5_VLConfig, ids, raw.get_vocab_size(), max_position_embeddings)
+    torch.manual_seed(seed)
+    _save_model(Qwen2_5_VLForConditionalGeneration(config).to(torch.bfloat16), out, ids)
+    _save_processor(out, tokenizer, max_pixels)
+    return str(out)
+
+
+def _tiny_config(config_class: Any, ids: dict, vocab_size: int, max_position_embeddings: int) -> Any:
+    """A Qwen2.5-VL configuration two layers deep, in both towers, with the tokenizer's special ids."""
     head_dim = 64
-    config = Qwen2_5_VLConfig(
+    return config_class(
         text_config={
-            "vocab_size": vocab,
+            "vocab_size": vocab_size,
             "hidden_size": 2 * head_dim,
             "intermediate_size": 256,
             "num_hidden_layers": 2,
@@ -146,10 +155,6 @@ def build_tiny_qwen2_5_vl(
         **_special_token_ids(ids),
         tie_word_embeddings=False,
     )
-    torch.manual_seed(seed)
-    _save_model(Qwen2_5_VLForConditionalGeneration(config).to(torch.bfloat16), out, ids)
-    _save_processor(out, tokenizer, max_pixels)
-    return str(out)
 
 
 def _special_token_ids(ids: dict) -> dict:

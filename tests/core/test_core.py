@@ -52,3 +52,38 @@ def test_upstream_style_serving_gets_result_wrapper():
 
     results = Canned().generate_results([[], []])
     assert [r.text for r in results] == ["answer 0", "answer 1"] and all(r.ok for r in results)
+
+
+def test_importing_dataflow_changes_no_global_state():
+    """No excepthook, no patched logging.Logger, no handler: entry points opt in (enable_script_defaults)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, sys\n"
+        "hook = sys.excepthook\n"
+        "import dataflow, dataflow.core, dataflow.utils.storage, dataflow.operators, dataflow.pipeline, dataflow.step\n"
+        "import dataflow.serving.local_model_vlm_serving, dataflow.serving.api_vlm_serving_openai\n"
+        "assert sys.excepthook is hook, 'excepthook replaced'\n"
+        "assert not hasattr(logging.Logger, 'success'), 'logging.Logger patched'\n"
+        "assert not logging.getLogger('dataflow').handlers, 'handler added'\n"
+        "assert logging.getLogger().handlers == [], 'root logger configured'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_the_first_step_of_a_script_enables_short_errors(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "from dataflow.operators.core_vision import WikiQARefiner\n"
+        "from dataflow.utils.storage import FileStorage\n"
+        "WikiQARefiner().run(FileStorage('missing.json').step(), input_key='vqa', output_key='x')\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(__import__("tests").__path__[0] + "/..")})
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "dataflow: StorageError: First entry file not found" in proc.stderr

@@ -129,7 +129,7 @@ def test_rerun_after_killing_the_driver_resumes(tiny_model, example_images, tmp_
     assert 4 <= saved < 16
     rerun = subprocess.run(args + ["0"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert f"already in shards {saved}, to process {16 - saved}" in rerun.stderr
+    assert f"already in shards {saved}, to process {16 - saved}" in rerun.stderr, [l for l in rerun.stderr.splitlines() if "shard" in l or "Ray:" in l or "discard" in l]
     out = step(cache, 1)
     assert [r["id"] for r in out] == [f"r{i:03d}" for i in range(16)]
     assert len(step(cache, 2)) == 16

@@ -367,22 +367,6 @@ def test_durable_step_without_a_file_storage_just_reads_and_writes():
     assert storage.written["n"].tolist() == [1, 1]
 
 
-def test_the_readme_operator_example_runs_and_resumes(tmp_path, repo_root, caplog):
-    import re
-
-    readme = (repo_root / "README.md").read_text()
-    code = re.search(r"```python\n(from dataflow.step.durable import DurableStep\n.*?)```", readme, re.S)[1]
-    namespace = {}
-    exec(compile(code, "README.md", "exec"), namespace)
-    WordCounter = type("WordCounter", (), {"run": namespace["run"]})
-    src = tmp_path / "in.json"
-    src.write_text(json.dumps([{"text": "one two three"}, {"text": "four"}, {"text": None}]))
-    storage = storage_for(tmp_path, src)
-    assert WordCounter().run(storage.step()) == "n_words"
-    assert [r["n_words"] for r in step_rows(tmp_path)] == [3, 1, 1]
-    with caplog.at_level("INFO", logger="dataflow"):
-        WordCounter().run(storage_for(tmp_path, src).step())
-    assert "WordCounter: reused the cached result" in caplog.text
 
 
 class OutOfOrderStream:

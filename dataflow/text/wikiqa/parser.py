@@ -361,90 +361,103 @@ def _is_group_title(lines: list[str], k: int, line: _Line) -> bool:
     return following is not None and _line(following).sublevel
 
 
-def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
-    pairs: list[_Pair] = []
-    current: _Pair | None = None
-    blank_after_answer = False
-    annotating = False  # inside an "Explanation: ..." after an answer
-    # "Questions: 1. ... 2. ...  Answers: 1. ... 2. ...": answers that fill earlier questions in order.
-    answer_queue: list[_Pair] = []
+class _QAReader:
+    """Reads the lines of a QA section into pairs, one line at a time; ``feed`` returns False at
+    the end of the pairs (a reference list, a note, trailing material)."""
 
-    def start(question: str, inline_answer: str | None = None) -> _Pair:
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.pairs: list[_Pair] = []
+        self.current: _Pair | None = None
+        self.blank_after_answer = False
+        self.annotating = False  # inside an "Explanation: ..." after an answer
+        # "Questions: 1. ... 2. ...  Answers: 1. ... 2. ...": answers that fill earlier questions in order.
+        self.answer_queue: list[_Pair] = []
+
+    def start(self, question: str, inline_answer: str | None = None) -> None:
         pair = _Pair(question)
         if inline_answer is not None:
             pair.answer = [inline_answer]
-        pairs.append(pair)
-        return pair
+        self.pairs.append(pair)
+        self.current = pair
 
-    for k, raw in enumerate(lines):
+    def feed(self, k: int, raw: str) -> bool:
         if not raw.strip() or _RULE.match(raw) or _FENCE.match(raw):
-            if current is not None and current.answer:
-                blank_after_answer = True
-            continue
+            if self.current is not None and self.current.answer:
+                self.blank_after_answer = True
+            return True
         line = _line(raw)
-        after_blank, blank_after_answer = blank_after_answer, False
+        after_blank, self.blank_after_answer = self.blank_after_answer, False
         if line.kind == "references":
-            break  # a reference list ends the pairs; its titles may end with "?"
+            return False  # a reference list ends the pairs; its titles may end with "?"
         if line.kind == "annotation":
-            annotating = True
-            continue
-        if annotating and line.kind not in ("question", "answer", "header") and not (
+            self.annotating = True
+            return True
+        if self.annotating and line.kind not in ("question", "answer", "header") and not (
             line.numbered and _has_qmark(line.text)
         ):
-            continue
-        annotating = False
-        if line.kind in ("empty", "header") or _is_group_title(lines, k, line):
-            continue
-        if answer_queue and line.kind != "question":
+            return True
+        self.annotating = False
+        if line.kind in ("empty", "header") or _is_group_title(self.lines, k, line):
+            return True
+        if self.answer_queue and line.kind != "question":
             if line.text:
-                answer_queue.pop(0).answer = [line.text]
-            continue
+                self.answer_queue.pop(0).answer = [line.text]
+            return True
         if line.kind == "question":
-            answer_queue = []
-            q, a = _split_inline_answer(line.text)
-            current = start(q, a)
-            continue
+            self.answer_queue = []
+            self.start(*_split_inline_answer(line.text))
+            return True
         if line.kind == "answer":
-            if current is None:
-                continue
-            pending = [p for p in pairs if not p.answer]
-            if not line.text and len(pending) >= 2 and pending[-1] is current:
-                answer_queue = pending
-                continue
-            if current.answer is None or not current.answer:
-                current.answer = [line.text] if line.text else []
-                current.listed = not line.text
-            else:
-                current.answer.append(line.text)
-            continue
-
-        text = line.text
+            self.on_answer(line)
+            return True
         if line.numbered or line.bulleted:
-            awaiting_answer = current is not None and not current.answer and current.q_text().endswith(_QMARKS)
-            if _has_qmark(text) and not (awaiting_answer and line.bulleted and not line.numbered):
-                q, a = _split_inline_answer(text)
-                if a is None:
-                    q, a = _split_at_question_mark(text)
-                current = start(q, a)
-                continue
-            if current is None:
-                continue
-            if not current.answer:
-                current.answer = [text]
-            elif after_blank and not line.bulleted:
-                break  # a numbered non-question after the pairs: trailing material
-            else:
-                current.answer.append(text)
-            continue
+            return self.on_item(line, after_blank)
+        return self.on_plain(line.text, after_blank)
 
-        # plain text line
-        if current is not None and (current.answer or pairs) and _NOTE.match(text):
-            break
-        if text.endswith(_QMARKS) and len(text) < 400 and (current is None or current.answer):
-            current = start(*_split_inline_answer(text))
-            continue
+    def on_answer(self, line: Any) -> None:
+        current = self.current
         if current is None:
-            continue
+            return
+        pending = [p for p in self.pairs if not p.answer]
+        if not line.text and len(pending) >= 2 and pending[-1] is current:
+            self.answer_queue = pending
+            return
+        if current.answer is None or not current.answer:
+            current.answer = [line.text] if line.text else []
+            current.listed = not line.text
+        else:
+            current.answer.append(line.text)
+
+    def on_item(self, line: Any, after_blank: bool) -> bool:
+        """A numbered or bulleted line: a question, or the current question's answer (or one of its items)."""
+        text, current = line.text, self.current
+        awaiting_answer = current is not None and not current.answer and current.q_text().endswith(_QMARKS)
+        if _has_qmark(text) and not (awaiting_answer and line.bulleted and not line.numbered):
+            q, a = _split_inline_answer(text)
+            if a is None:
+                q, a = _split_at_question_mark(text)
+            self.start(q, a)
+            return True
+        if current is None:
+            return True
+        if not current.answer:
+            current.answer = [text]
+        elif after_blank and not line.bulleted:
+            return False  # a numbered non-question after the pairs: trailing material
+        else:
+            current.answer.append(text)
+        return True
+
+    def on_plain(self, text: str, after_blank: bool) -> bool:
+        current = self.current
+        if current is not None and (current.answer or self.pairs) and _NOTE.match(text):
+            return False
+        if text.endswith(_QMARKS) and len(text) < 400 and (current is None or current.answer):
+            self.start(*_split_inline_answer(text))
+            return True
+        if current is None:
+            return True
         if current.answer is None or not current.answer:
             if current.question and current.q_text().endswith(_QMARKS) or current.answer is not None:
                 current.answer = [text]
@@ -452,12 +465,19 @@ def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
             else:
                 current.question.append(text)
         elif after_blank:
-            break  # an unlabelled paragraph after a finished pair is a note, not the answer
+            return False  # an unlabelled paragraph after a finished pair is a note, not the answer
         else:
             current.answer.append(text)
             current.listed = False
+        return True
 
-    return [(p.q_text(), p.a_text()) for p in pairs]
+
+def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
+    reader = _QAReader(lines)
+    for k, raw in enumerate(lines):
+        if not reader.feed(k, raw):
+            break
+    return [(p.q_text(), p.a_text()) for p in reader.pairs]
 
 
 _TERMINAL = re.compile(r"[.!?)\]\"'”’»。！？]$")

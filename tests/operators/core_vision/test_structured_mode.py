@@ -6,7 +6,7 @@ import json
 import pytest
 
 from dataflow.core import GenerationResult, ServingCapabilities
-from dataflow.operators.core_vision import PromptedVQAGenerator, WikiQARefiner
+from dataflow.operators.core_vision import PromptedVQAGenerator
 from dataflow.operators.core_vision.refine import parse_wiki_qa
 from dataflow.prompts.context_vqa import CONTEXTVQA_SCHEMA, STRUCTURED_SKVQA_PROMPT
 from dataflow.utils.storage import FileStorage

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
 from dataflow.core.operator import require_columns
 from dataflow.text.image_reference import RULES, find_image_reference
-from dataflow.operators.core_vision.filter.verdicts import QualityOperator, count_reasons, qa_reason, row_reason, write_kept_and_rejected
-from dataflow.step.durable import DurableStep
+from dataflow.operators.core_vision.filter.verdicts import QualityOperator, qa_reason, row_reason
 from dataflow.utils.runtime import gc_paused
 from dataflow.core.registry import OPERATOR_REGISTRY
 from dataflow.text.match import TokenIndex, answer_in, normal_texts, strip_article_text
-
-logger = logging.getLogger(__name__)
 
 _ANSWER_RULES = ("qa", "row", None)
 _UNUSABLE = {"invalid_qa", "empty_question", "empty_answer"}
@@ -95,9 +90,6 @@ class ContextVQAFilter(QualityOperator):
             "image, answers not in the article, long answers, questions containing their answer, repeated "
             "questions. Keeps every row and gives a reason for everything removed."
         )
-
-    def _settings(self) -> dict:
-        return {k: v for k, v in vars(self).items()}
 
     # -- records ---------------------------------------------------------------------------------
     def check(self, record: Any) -> tuple[dict | None, list[str]]:
@@ -186,23 +178,7 @@ class ContextVQAFilter(QualityOperator):
             out[f"{output_key}_reasons"] = [v[1] for v in verdicts]
         return out
 
-    def run(self, storage: Any, input_key: str = "context_vqa", output_key: str = "context_vqa_filtered") -> str:
-        """Write the kept rows as the next step and the rejected rows beside it (``*.rejected.<ext>``)."""
-        started = time.perf_counter()
-        settings = {"version": 1, "input_key": input_key, "output_key": output_key, **self._settings()}
-        with DurableStep(storage, type(self).__name__, settings) as step:
-            require_columns(step.frame, [input_key], type(self).__name__)
-            if step.reuse():
-                return output_key
-            out = self.process(step.frame, input_key=input_key, output_key=output_key)
-            kept, rejected, path = write_kept_and_rejected(step, out, output_key)
-        counts = count_reasons(out[f"{output_key}_reasons"])
-        qas = sum(len(r["qas"]) for r in out[output_key] if r is not None)
-        logger.info(
-            "ContextVQAFilter: rows in %d, kept %d (%d QAs, %.2f per kept row), rejected %d, %.2fs -> %s",
-            len(out), kept, qas, qas / kept if kept else 0.0, rejected, time.perf_counter() - started, path,
-        )
-        if counts:
-            logger.info("ContextVQAFilter: reasons: %s", ", ".join(f"{r} {n}" for r, n in counts.most_common()))
-        return output_key
-
+    def figures(self, out: Any, keys: dict) -> str:
+        records = [r for r in out[keys["output_key"]] if r is not None]
+        qas = sum(len(r["qas"]) for r in records)
+        return f", QAs kept {qas} ({qas / len(records) if records else 0.0:.2f} per kept row)"

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-import time
 import zlib
 from typing import Any
 
 from dataflow.core.operator import require_columns
 from dataflow.errors import MissingDependencyError
-from dataflow.operators.core_vision.filter.verdicts import QualityOperator, count_reasons, qa_reason, row_reason, write_kept_and_rejected
-from dataflow.step.durable import DurableStep
+from dataflow.operators.core_vision.filter.verdicts import QualityOperator, qa_reason, row_reason
 from dataflow.core.registry import OPERATOR_REGISTRY
 from dataflow.text.match import normalize_answer, text_tokens
-
-logger = logging.getLogger(__name__)
 
 
 def _crc32(data: bytes) -> int:
@@ -136,21 +131,3 @@ class QADeduplicator(QualityOperator):
         out[f"{output_key}_near_duplicate_of"] = pd.Series(near, index=out.index, dtype=object)
         return out
 
-    def run(self, storage: Any, input_key: str = "context_vqa_vision", output_key: str = "context_vqa_final") -> str:
-        """Kept rows to the next step, rejected rows (with reasons) beside it; counts in the log."""
-        started = time.perf_counter()
-        settings = {"version": 1, "input_key": input_key, "output_key": output_key, **vars(self)}
-        with DurableStep(storage, type(self).__name__, settings) as step:
-            require_columns(step.frame, [input_key], type(self).__name__)
-            if step.reuse():
-                return output_key
-            out = self.process(step.frame, input_key=input_key, output_key=output_key)
-            kept, rejected, path = write_kept_and_rejected(step, out, output_key)
-        counts = count_reasons(out[f"{output_key}_reasons"])
-        logger.info(
-            "QADeduplicator: rows %d, repeated QAs removed %d, near-duplicate articles %d, rows kept %d, "
-            "rejected %d, %.2fs -> %s",
-            len(out), counts.get("qa: duplicate_qa", 0), counts.get("row: near_duplicate_article", 0),
-            kept, rejected, time.perf_counter() - started, path,
-        )
-        return output_key

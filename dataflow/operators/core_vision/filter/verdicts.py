@@ -6,17 +6,31 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
-from dataflow.core.operator import OperatorABC
+from dataflow.step.operator import StepOperator
 from dataflow.storage.formats import write_records
 
 
-class QualityOperator(OperatorABC):
-    """Base of the quality operators: ``run()`` splits kept and rejected rows (and the deduplicator
-    compares rows across the whole dataset), so the Ray runner, which runs ``process()`` per batch,
-    does not run them yet (``ray_supported``)."""
+class QualityOperator(StepOperator):
+    """Base of the quality operators: ``process()`` keeps every row and adds ``{output_key}`` (null for a
+    rejected row) and ``{output_key}_reasons``; ``run()`` writes the kept rows as the next step and the
+    rejected ones beside it. The deduplicator compares rows across the whole dataset, so the Ray
+    runner, which runs ``process()`` per batch, does not run these yet (``ray_supported``)."""
 
     ray_supported = False
     output_suffixes = ("_reasons",)
+
+    def write_step(self, step: Any, out: Any, keys: dict) -> str:
+        return write_kept_and_rejected(step, out, keys["output_key"])[2]
+
+    def summary(self, out: Any, keys: dict) -> str:
+        kept = int(out[keys["output_key"]].map(lambda v: v is not None).sum())
+        counts = count_reasons(out[f"{keys['output_key']}_reasons"])
+        reasons = ", ".join(f"{r} {n}" for r, n in counts.most_common()) or "none"
+        return f"rows in {len(out)}, kept {kept}, rejected {len(out) - kept}{self.figures(out, keys)}; reasons: {reasons}"
+
+    def figures(self, out: Any, keys: dict) -> str:
+        """More figures for the summary line (", QAs 17")."""
+        return ""
 
 
 def row_reason(code: str) -> str:

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
 from dataflow.core.operator import require_columns
-from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, serve_conversations
-from dataflow.operators.core_vision.filter.verdicts import QualityOperator, count_reasons, qa_reason, row_reason, write_kept_and_rejected
-from dataflow.prompts.context_vqa import BLIND_QA_PROMPT
-from dataflow.step.durable import DurableStep
 from dataflow.core.registry import OPERATOR_REGISTRY
+from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT
+from dataflow.operators.core_vision.filter.verdicts import QualityOperator, count_reasons, qa_reason, row_reason
+from dataflow.prompts.context_vqa import BLIND_QA_PROMPT
+from dataflow.step.operator import ModelOperator
 from dataflow.text.match import TokenIndex, answer_in, text_tokens
-
-logger = logging.getLogger(__name__)
-
-_JOURNAL_SCHEMA = {"blind": list, "errors": list}
 
 
 @OPERATOR_REGISTRY.register()
-class VisionDependencyFilter(QualityOperator):
+class VisionDependencyFilter(QualityOperator, ModelOperator):
     """Ask the model each question with the article but without the image; flag what it still answers.
 
     SK-VQA found about 9% of its questions answerable from the article alone; such a pair teaches
@@ -93,7 +87,7 @@ class VisionDependencyFilter(QualityOperator):
                 prompt = self.prompt_template.format(context=context, question=str(qa.get("question", "")))
                 conversations.append([{"role": "user", "content": prompt}])
                 owners.append(r)
-        results = serve_conversations(self.serving, conversations, None, None, self.system_prompt)
+        results = self.serve(conversations=conversations, system_prompt=self.system_prompt)
         out = [{"blind": [], "errors": []} for _ in records]
         for r, result in zip(owners, results):
             out[r]["blind"].append(result.text if result.error is None else "")
@@ -134,32 +128,7 @@ class VisionDependencyFilter(QualityOperator):
         out[f"{output_key}_reasons"] = [v[1] for v in verdicts]
         return out
 
-    def run(self, storage: Any, input_key: str = "context_vqa_filtered", output_key: str = "context_vqa_vision") -> str:
-        """Journaled like the generator (resumes after kill -9); kept rows to the next step, rejected beside it."""
-        started = time.perf_counter()
-        settings = {
-            "version": 1, "input_key": input_key, "output_key": output_key, "drop": self.drop,
-            "prompt_template": self.prompt_template, "system_prompt": self.system_prompt,
-            "serving": self.serving.fingerprint() if hasattr(self.serving, "fingerprint") else type(self.serving).__name__,
-        }
-        with DurableStep(storage, type(self).__name__, settings, force=self.force_recompute) as step:
-            require_columns(step.frame, [input_key], type(self).__name__)
-            if step.reuse():
-                return output_key
-            records = step.frame[input_key].tolist()
-            answers = step.map_rows(
-                lambda chunk: self._ask([r[input_key] for r in chunk]), _JOURNAL_SCHEMA,
-                chunk_size=self.chunk_size, show_progress=self.show_progress,
-            )
-            out = self._assemble(step.frame, records, answers, output_key)
-            kept, rejected, path = write_kept_and_rejected(step, out, output_key)
-        counts = count_reasons(out[f"{output_key}_reasons"])
-        asked = sum(len(a["blind"]) for a in answers)
-        logger.info(
-            "VisionDependencyFilter: rows %d, QAs asked %d (%d this run), answerable without the image %d, "
-            "checks failed %d, rows kept %d, rejected %d, %.1fs -> %s",
-            len(out), asked, sum(len(answers[i]["blind"]) for i in step.stats.computed_indices),
-            counts.get("qa: answerable_without_image", 0), counts.get("qa: blind_check_failed", 0),
-            kept, rejected, time.perf_counter() - started, path,
-        )
-        return output_key
+    def figures(self, out: Any, keys: dict) -> str:
+        counts = count_reasons(out[f"{keys['output_key']}_reasons"])
+        return (f", answerable without the image {counts.get('qa: answerable_without_image', 0)}, "
+                f"checks failed {counts.get('qa: blind_check_failed', 0)}")

@@ -6,17 +6,17 @@ import logging
 import time
 from typing import Any, Sequence
 
-from dataflow.core.operator import OperatorABC, OperatorIO, require_columns
+from dataflow.core.operator import OperatorIO, require_columns
 from dataflow.core.serving import (
     DEFAULT_SYSTEM_PROMPT,
     GenerationResult,
     capabilities_of,
     check_json_answer,
     serve_conversations,
-    serving_fingerprint,
 )
 from dataflow.errors import InputDataError
 from dataflow.step.durable import DurableStep
+from dataflow.step.operator import ModelOperator
 from dataflow.storage.media import MediaResolver
 from dataflow.core.registry import OPERATOR_REGISTRY
 
@@ -26,7 +26,7 @@ DEFAULT_CHUNK_SIZE = 256
 
 
 @OPERATOR_REGISTRY.register()
-class PromptedVQAGenerator(OperatorABC):
+class PromptedVQAGenerator(ModelOperator):
     """Generate an answer per row from its conversation (or prompt) and images, with any serving.
 
     Args:
@@ -61,8 +61,6 @@ class PromptedVQAGenerator(OperatorABC):
         >>> gen.run(storage.step(), input_conversation_key="conversation", input_image_key="image",
         ...         output_answer_key="vqa")
     """
-
-    output_suffixes = ("_error",)
 
     def __init__(
         self,
@@ -257,15 +255,7 @@ class PromptedVQAGenerator(OperatorABC):
         """
         started = time.perf_counter()
         key_args = (input_conversation_key, input_prompt_key, input_image_key, input_video_key)
-        settings = {
-            "version": 3,
-            "keys": self._key_map(*key_args),
-            "output": output_answer_key,
-            "system_prompt": self.system_prompt,
-            "prompt_template": self._template_text(),
-            "json_schema": self.json_schema,
-            "serving": serving_fingerprint(self.serving),
-        }
+        settings = self.step_settings({"keys": self._key_map(*key_args), "output": output_answer_key})
         step = DurableStep(
             storage, type(self).__name__, settings, force=self.force_recompute,
             media_columns=[input_image_key, input_video_key], hash_media=self.hash_media,

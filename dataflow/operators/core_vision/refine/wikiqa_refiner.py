@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
-from dataflow.core.operator import OperatorABC, require_columns
-from dataflow.text.wikiqa.parser import parse_wiki_qa
-from dataflow.step.durable import DurableStep
+from dataflow.core.operator import require_columns
 from dataflow.core.registry import OPERATOR_REGISTRY
-
-logger = logging.getLogger(__name__)
+from dataflow.step.operator import StepOperator
+from dataflow.text.wikiqa.parser import parse_wiki_qa
 
 
 @OPERATOR_REGISTRY.register()
-class WikiQARefiner(OperatorABC):
+class WikiQARefiner(StepOperator):
     """Parse a model's Wikipedia-style article and question/answer pairs into structured records.
 
     Input columns:
@@ -27,9 +23,6 @@ class WikiQARefiner(OperatorABC):
     Example:
         >>> WikiQARefiner().run(storage.step(), input_key="vqa", output_key="context_vqa")
     """
-
-    def __init__(self) -> None:
-        pass
 
     @staticmethod
     def get_desc(lang: str = "zh") -> str:
@@ -52,23 +45,6 @@ class WikiQARefiner(OperatorABC):
         out[output_key] = [parse_wiki_qa(text) for text in frame[input_key].tolist()]
         return out
 
-    def run(self, storage: Any, input_key: str = "text", output_key: str = "parsed") -> str:
-        """Read the current step, parse ``input_key`` into ``output_key``, write the next step.
-
-        Through ``DurableStep``: the step file is locked while written, and reused when it was
-        verifiably made from the same input.
-        """
-        started = time.perf_counter()
-        settings = {"version": 1, "input_key": input_key, "output_key": output_key}
-        with DurableStep(storage, type(self).__name__, settings) as step:
-            require_columns(step.frame, [input_key], type(self).__name__)
-            if step.reuse():
-                return output_key
-            out = self.process(step.frame, input_key=input_key, output_key=output_key)
-            path = step.write(out)
-        with_pairs = sum(1 for r in out[output_key] if r["qas"])
-        logger.info(
-            "WikiQARefiner: %d rows parsed, %d with QA pairs, %d without, %.2fs -> %s",
-            len(out), with_pairs, len(out) - with_pairs, time.perf_counter() - started, path,
-        )
-        return output_key
+    def summary(self, out: Any, keys: dict) -> str:
+        with_pairs = sum(1 for r in out[keys["output_key"]] if r["qas"])
+        return f"{len(out)} rows parsed, {with_pairs} with QA pairs, {len(out) - with_pairs} without"

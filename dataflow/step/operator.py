@@ -1,0 +1,242 @@
+"""Operators that write only ``process()``: ``run()`` comes from the base class.
+
+``StepOperator`` gives an operator its ``run(storage, ...)``: a ``DurableStep`` (locks, verified
+cache reuse, atomic write), the input columns checked, ``process(frame, ...)`` on the whole frame,
+the step file written and one summary line logged. ``run()`` takes the arguments of ``process()``
+(with their defaults): an operator declares its keys once.
+
+``ModelOperator`` (for operators with a ``serving``) runs ``process()`` chunk by chunk instead, each
+finished chunk journaled, so a crash, Ctrl-C or ``kill -9`` loses at most the chunk in flight and the
+same command resumes; its ``serve()`` sends a column of prompts or conversations with their media to
+the serving (relative media paths resolved as the storage says, a bad cell failing its row only).
+
+The cache key is derived, never written by hand: the operator's class, its constructor arguments
+(read from the ``__init__`` signature, scikit-learn's ``get_params`` idea), the serving's
+fingerprint and the keys of the call. Arguments that do not change the output
+(``run_only_params``) are left out.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from typing import Any, Sequence
+
+from dataflow.core.operator import OperatorABC, require_columns
+from dataflow.core.serving import GenerationResult, check_json_answer, serve_conversations, serving_fingerprint
+from dataflow.errors import DataFlowError
+from dataflow.step.durable import DurableStep
+from dataflow.storage.formats import frame_from_records
+from dataflow.storage.media import MediaResolver
+
+logger = logging.getLogger(__name__)
+
+_NOT_KEYS = ("self", "frame", "media_root")
+
+
+def stable_value(value: Any, depth: int = 0) -> Any:
+    """``value`` as JSON-able data that is the same in every process (no ``repr`` with an address)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): stable_value(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [stable_value(v, depth + 1) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if hasattr(value, "build_prompt"):  # upstream's prompt classes: what counts is the text
+        return {"prompt": value.build_prompt()}
+    if hasattr(value, "get_params") and depth < 4:
+        return {"class": type(value).__qualname__, "params": stable_value(value.get_params(), depth + 1)}
+    if depth < 4 and hasattr(value, "__dict__"):
+        public = {k: v for k, v in vars(value).items() if not k.startswith("_")}
+        return {"class": type(value).__qualname__, "attributes": stable_value(public, depth + 1)}
+    return {"class": type(value).__qualname__}
+
+
+class StepOperator(OperatorABC):
+    """Base of operators that write only ``process(frame, ...)`` (see the module docstring).
+
+    Class attributes to tune:
+        run_only_params: constructor arguments that do not change the output (left out of the key).
+        output_suffixes: columns written beside each output column (``"_error"``), for ``io_keys``.
+    """
+
+    run_only_params: tuple[str, ...] = ("force_recompute", "show_progress", "chunk_size", "stream", "hash_media")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "process" in cls.__dict__ and "run" not in cls.__dict__:
+            cls.run = _derived_run(cls)
+
+    def run(self, storage: Any, **keys: Any) -> Any:  # replaced per subclass by _derived_run
+        return self.run_step(storage, keys)
+
+    # -- parameters --------------------------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's arguments as stored on the operator (each ``__init__`` argument must be
+        kept as an attribute of the same name, so that nothing can be left out of the cache key)."""
+        params = {}
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            if name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                continue
+            if not hasattr(self, name):
+                raise TypeError(
+                    f"{type(self).__name__}.__init__ takes {name!r} but keeps no self.{name}: store every "
+                    "constructor argument under its own name, so that the cache key can include it"
+                )
+            params[name] = getattr(self, name)
+        return params
+
+    def step_settings(self, keys: dict) -> dict:
+        """Everything besides the input data that decides this step's output: the cache key's settings."""
+        params = {k: v for k, v in self.get_params().items() if k not in self.run_only_params and k != "serving"}
+        settings = {"operator": f"{type(self).__module__}.{type(self).__qualname__}", "keys": keys,
+                    "params": stable_value(params)}
+        serving = getattr(self, "serving", None)
+        if serving is not None:
+            settings["serving"] = serving_fingerprint(serving)
+        return settings
+
+    # -- the step ----------------------------------------------------------------------------------
+    def run_step(self, storage: Any, keys: dict) -> Any:
+        """``run()``'s work: ``keys`` are ``process()``'s keyword arguments, defaults applied."""
+        started = time.perf_counter()
+        name = type(self).__name__
+        io = self.io_keys(**keys)
+        step = DurableStep(
+            storage, name, self.step_settings(keys), force=bool(getattr(self, "force_recompute", False)),
+            media_columns=[io.reads[a] for a in io.media], hash_media=bool(getattr(self, "hash_media", False)),
+        )
+        with step:
+            require_columns(step.frame, io.reads.values(), name)
+            if step.reuse():
+                return _first_output(keys)
+            self.media_root = step.media_root
+            out = self.compute_step(step, keys, io.writes)
+            path = self.write_step(step, out, keys)
+        logger.info("%s: %s, %.2fs -> %s", name, self.summary(out, keys), time.perf_counter() - started, path)
+        return _first_output(keys)
+
+    def compute_step(self, step: DurableStep, keys: dict, writes: list[str]) -> Any:
+        """The step's output frame: ``process()`` on the whole input."""
+        return self.process(step.frame, **keys)
+
+    def write_step(self, step: DurableStep, out: Any, keys: dict) -> str:
+        """Write ``out`` as the step file (quality operators write kept and rejected rows apart)."""
+        return step.write(out)
+
+    def summary(self, out: Any, keys: dict) -> str:
+        """The figures of the summary line (after the operator's name)."""
+        return f"rows {len(out)}"
+
+
+class ModelOperator(StepOperator):
+    """Base of model-backed operators: ``self.serving``, ``process()`` journaled chunk by chunk, ``serve()``.
+
+    ``process()`` must give each row's outputs from that row alone (so that chunks can be computed
+    apart and resumed); its output columns are the ``output_*key`` arguments and their
+    ``output_suffixes`` (``"_error"`` by default, for ``serve()``'s per-row errors).
+    """
+
+    output_suffixes = ("_error",)
+    chunk_size = 64
+    show_progress = True
+    media_root: str | None = None
+
+    def compute_step(self, step: DurableStep, keys: dict, writes: list[str]) -> Any:
+        schema = {column: (object, None) for column in writes}
+
+        def compute(records: list[dict]) -> list[dict]:
+            out = self.process(frame_from_records(records), **keys)
+            missing = [c for c in writes if c not in out.columns]
+            if missing:
+                raise DataFlowError(
+                    f"{type(self).__name__}.process() did not write {missing}; it writes the output keys and "
+                    f"their output_suffixes {list(self.output_suffixes)}"
+                )
+            return out[writes].to_dict(orient="records")
+
+        rows = step.map_rows(compute, schema, chunk_size=self.chunk_size, show_progress=self.show_progress)
+        out = step.frame.copy()
+        for column in writes:
+            out[column] = [row[column] for row in rows]
+        return out
+
+    def summary(self, out: Any, keys: dict) -> str:
+        errors = next((c for c in out.columns if str(c).endswith("_error")), None)
+        failed = int(out[errors].notna().sum()) if errors is not None else 0
+        return f"rows {len(out)}, failed {failed}"
+
+    def serve(
+        self,
+        prompts: Sequence[Any] | None = None,
+        *,
+        conversations: Sequence[Any] | None = None,
+        images: Sequence[Any] | None = None,
+        system_prompt: str | None = None,
+        json_schema: dict | None = None,
+    ) -> list[GenerationResult]:
+        """One result per prompt (text) or conversation, in order, each with its row's ``images`` cell.
+
+        Image cells may be a path, a list of paths or null; relative paths are looked up from the
+        input file's folder (``dataflow.storage.media``). A bad cell or a failed generation is that
+        row's ``error``, never an exception; ``json_schema`` constrains and checks every answer.
+        """
+        if (prompts is None) == (conversations is None):
+            raise TypeError("serve() takes prompts= or conversations=, one of them")
+        if conversations is None:
+            conversations = [None if p is None else [{"role": "user", "content": str(p)}] for p in prompts]
+        cells = list(images) if images is not None else [None] * len(conversations)
+        results, media = resolve_rows(cells, MediaResolver(self.media_root))
+        todo = [i for i, r in enumerate(results) if r is None]
+        served = serve_conversations(
+            self.serving, [conversations[i] for i in todo], [media[i] for i in todo] if images is not None else None,
+            None, system_prompt or getattr(self, "system_prompt", None) or "You are a helpful assistant.", json_schema,
+        )
+        for i, result in zip(todo, served):
+            results[i] = check_json_answer(result, json_schema) if json_schema is not None else result
+        return results  # type: ignore[return-value]
+
+
+def resolve_rows(cells: Sequence[Any], resolver: MediaResolver) -> tuple[list[GenerationResult | None], list[list[str]]]:
+    """Each row's media cell as resolved paths; a cell that is not a path, a list of paths or null
+    gives that row a failed result (``before_model``) instead."""
+    results: list[GenerationResult | None] = [None] * len(cells)
+    media: list[list[str]] = [[] for _ in cells]
+    for i, cell in enumerate(cells):
+        try:
+            media[i] = resolver.cell(cell)
+        except ValueError as err:
+            results[i] = GenerationResult(error=str(err), before_model=True)
+    return results, media
+
+
+def _first_output(keys: dict) -> Any:
+    return next((v for k, v in keys.items() if k.startswith("output_") and k.endswith("key")), None)
+
+
+def _derived_run(cls: type) -> Any:
+    """``run(self, storage, <process()'s keyword arguments>)`` for ``cls``, with that signature."""
+    process = inspect.signature(cls.process)
+    parameters = [p for n, p in process.parameters.items() if n not in _NOT_KEYS]
+    signature = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+         inspect.Parameter("storage", inspect.Parameter.POSITIONAL_OR_KEYWORD), *parameters],
+        return_annotation=process.return_annotation,
+    )
+
+    def run(self: StepOperator, storage: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, storage, *args, **kwargs)
+        bound.apply_defaults()
+        keys = {k: v for k, v in bound.arguments.items() if k not in ("self", "storage")}
+        return self.run_step(storage, keys)
+
+    run.__signature__ = signature  # type: ignore[attr-defined]
+    run.__qualname__ = f"{cls.__qualname__}.run"
+    run.__doc__ = (
+        f"Read the storage's current step, run ``process()`` on it, write the next step; returns the output key.\n\n"
+        f"Takes ``process()``'s keyword arguments. Durable (``dataflow.step``): locked, reused when verifiably "
+        f"made from the same input and settings{', journaled chunk by chunk' if issubclass(cls, ModelOperator) else ''}."
+    )
+    return run
