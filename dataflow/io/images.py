@@ -1,6 +1,7 @@
 """Loading images the way every serving needs them: decoded, upright, RGB and bounded in pixels.
 
-``load_image`` accepts what people have on disk: RGBA/LA (composited on white), palette, CMYK,
+``load_image`` accepts an image as people have it (a path, an http(s) URL, a ``data:`` URI, encoded
+bytes, a ``datasets`` ``{"bytes", "path"}`` dict or a PIL image) and in the modes found on disk: RGBA/LA (composited on white), palette, CMYK,
 16-bit and 32-bit grayscale, grayscale, animated GIF/WebP (first frame), EXIF-rotated JPEGs. Any
 problem (missing, empty, truncated, not an image) raises ``ImageLoadError`` with the path, which
 the servings record as that row's error.
@@ -84,16 +85,64 @@ def _to_rgb(image: Any) -> Any:
     return image.convert("RGB")
 
 
+MAX_FETCH_BYTES = 64 * 1024 * 1024
+FETCH_TIMEOUT = 30.0
+
+
+def _describe(data: bytes) -> str:
+    return f"<embedded image, {len(data)} bytes>"
+
+
+def _source_bytes(source: str) -> tuple[bytes, str]:
+    """The bytes behind a ``data:`` URI or an http(s) URL (fetched, bounded in time and size)."""
+    if source.startswith("data:"):
+        header, _, payload = source.partition(",")
+        try:
+            data = base64.b64decode(payload, validate=False) if header.endswith(";base64") else payload.encode()
+        except ValueError as err:
+            raise ImageLoadError(f"invalid data: URI ({err})") from None
+        return data, f"<data: URI, {len(data)} bytes>"
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(source, timeout=FETCH_TIMEOUT) as response:  # noqa: S310 - the user's URL
+            data = response.read(MAX_FETCH_BYTES + 1)
+    except Exception as err:  # network, HTTP status, bad URL: that row's problem
+        raise ImageLoadError(f"cannot fetch image {source}: {type(err).__name__}: {err}") from None
+    if len(data) > MAX_FETCH_BYTES:
+        raise ImageLoadError(f"image at {source} is larger than {MAX_FETCH_BYTES} bytes")
+    return data, source
+
+
 def _open_image(source: Any) -> tuple[Any, str]:
-    """``source`` (a path or a PIL image) opened lazily, and how messages name it."""
+    """``source`` opened lazily, and how messages name it.
+
+    ``source``: a path, an http(s) URL, a ``data:`` URI, encoded bytes, a ``{"bytes", "path"}`` dict
+    or a PIL image. Messages about embedded images give their size, never their bytes.
+    """
     from PIL import Image, UnidentifiedImageError
 
+    from dataflow.storage.media import media_item
+
+    if isinstance(source, (dict, bytearray, memoryview)):
+        try:
+            source = media_item(source)
+        except ValueError as err:
+            raise ImageLoadError(str(err)) from None
     if isinstance(source, Image.Image):
         return source, "<PIL image>"
-    where = str(source)
-    if not isinstance(source, (str, os.PathLike)):
-        raise ImageLoadError(f"an image must be a file path or a PIL image, got {type(source).__name__}")
+    data, where = None, str(source)[:200]
+    if isinstance(source, bytes):
+        data, where = source, _describe(source)
+    elif isinstance(source, str) and source.startswith(("data:", "http://", "https://")):
+        data, where = _source_bytes(source)
+    elif not isinstance(source, (str, os.PathLike)):
+        raise ImageLoadError(f"an image must be a path, URL, bytes or a PIL image, got {type(source).__name__}")
     try:
+        if data is not None:
+            if not data:
+                raise ImageLoadError(f"image is empty (0 bytes): {where}")
+            return Image.open(io.BytesIO(data)), where
         if os.path.getsize(source) == 0:
             raise ImageLoadError(f"image file is empty (0 bytes): {where}")
         return Image.open(source), where
@@ -189,8 +238,18 @@ class DecodedImageCache:
 
     @staticmethod
     def key(source: Any, *bounds: Any) -> tuple | None:
+        """Identifies a decoded image: a file by path, size and mtime; embedded bytes and ``data:``
+        URIs by their digest; URLs by themselves. PIL images are not cached (None)."""
+        import hashlib
+
+        if isinstance(source, bytes):
+            return ("sha256", hashlib.sha256(source).hexdigest(), *bounds)
         if not isinstance(source, str):
             return None
+        if source.startswith("data:"):
+            return ("sha256", hashlib.sha256(source.encode()).hexdigest(), *bounds)
+        if source.startswith(("http://", "https://")):
+            return (source, *bounds)
         try:
             st = os.stat(source)
         except OSError:

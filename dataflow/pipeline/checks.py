@@ -111,8 +111,8 @@ class PlanCheck:
                 failures.append(f"row {row}: {err}")
                 continue
             for path in paths:
-                if is_url(path):
-                    continue  # fetched, or decoded, when the row runs
+                if isinstance(path, str) and is_url(path) and not path.startswith("data:"):
+                    continue  # fetched when the row runs
                 tried += 1
                 problem = _media_problem(path, video="video" in argument)
                 if problem:
@@ -166,14 +166,14 @@ def _did_you_mean(word: str, candidates: list[str]) -> str:
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
-def _media_problem(path: str, video: bool) -> str | None:
-    """Why the media file at ``path`` cannot be used, or None (images: the header and pixels decode)."""
+def _media_problem(item: Any, video: bool) -> str | None:
+    """Why a media item (a path, or an embedded image) cannot be used, or None (images: they decode)."""
     if video:
-        return None if os.path.isfile(path) else f"video file not found: {path}"
+        return None if isinstance(item, str) and os.path.isfile(item) else f"video file not found: {str(item)[:200]}"
     from dataflow.io.images import ImageLoadError, load_image
 
     try:
-        load_image(path, max_pixels=256 * 28 * 28, exact=False)
+        load_image(item, max_pixels=256 * 28 * 28, exact=False)
     except ImageLoadError as err:
         return str(err)
     return None

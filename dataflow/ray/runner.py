@@ -40,6 +40,7 @@ from dataflow.step.fingerprint import fingerprint, frame_fingerprint
 from dataflow.step.lock import StepLock
 from dataflow.step.meta import record_step_file
 from dataflow.utils.fs import atomic_write_bytes, remove_stale_temp_files
+from dataflow.storage.media import externalize_media
 from dataflow.storage.formats import frame_from_records, json_default, raw_records, read_frame, read_records, write_records
 
 logger = logging.getLogger(__name__)
@@ -129,15 +130,10 @@ def _map_free(batch: Any, operator: Any, kwargs: dict, media_root: str | None, s
 # the driver
 # ----------------------------------------------------------------------------------------------
 def read_input(path: str) -> Any:
-    """A JSON/JSONL/Parquet/CSV file, or a folder of such shards (read in name order), as a DataFrame."""
-    import pandas as pd
+    """The first entry as a single machine reads it: a file, a folder of shards or of photos, or ``hf:``."""
+    from dataflow.storage import FileStorage
 
-    source = Path(path)
-    files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith((".", "_"))) if source.is_dir() else [source]
-    if not files:
-        raise DataFlowError(f"no input files in {source}")
-    frames = [read_frame(str(f)) for f in files]
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return FileStorage(path).step().read("dataframe")
 
 
 class RayPipelineRunner:
@@ -248,7 +244,8 @@ class RayPipelineRunner:
         done = self._done_ids(shard_dir, len(frame))
         todo = [
             {ROW_ID: i, _ROW_JSON: json.dumps(record, ensure_ascii=False, default=json_default)}
-            for i, record in enumerate(raw_records(frame))
+            # embedded images travel as files in the cache's media folder, as in a text step file
+            for i, record in enumerate(externalize_media(raw_records(frame), Path(step.storage.cache_path) / "media"))
             if i not in done
         ]
         logger.info("%s on Ray: rows %d, already in shards %d, to process %d", name, len(frame), len(done), len(todo))

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from dataflow.errors import StorageError
 from dataflow.operators.core_vision.filter.verdicts import reason_code, rejected_path
-from dataflow.storage.media import MediaResolver
+from dataflow.storage.media import MediaResolver, media_item, save_embedded
 from dataflow.storage.formats import read_records
 
 STATUSES = ("ok", "failed", "rejected")
@@ -98,7 +98,7 @@ def load_rows(
         final_missing = bool(columns) and row.get(columns[-1]) is None and bool(reasons)
         status = "failed" if error else "rejected" if from_rejected or final_missing else "ok"
         views.append(RowView(
-            index=i, id=row.get("id", i), status=status, images=_images(row.get(image_key)) if image_key else [],
+            index=i, id=row.get("id", i), status=status, images=_images(row.get(image_key), path.parent / "media") if image_key else [],
             record=row.get(key) if key else None, record_key=key, error=error, reasons=reasons,
         ))
     return views, columns
@@ -133,12 +133,21 @@ class ImageLocator:
         return found if os.path.exists(found) else None
 
 
-def _images(cell: Any) -> list[str]:
-    if isinstance(cell, str):
-        return [cell] if cell.strip() else []
-    if isinstance(cell, list):
-        return [c for c in cell if isinstance(c, str) and c.strip()]
-    return []
+def _images(cell: Any, media_dir: Path) -> list[str]:
+    """A row's images as paths; embedded images (a Parquet step keeps their bytes) are written to
+    ``media_dir`` once, content-addressed, as the pipeline does for text step files."""
+    items = cell if isinstance(cell, list) else [cell]
+    out = []
+    for item in items:
+        try:
+            item = media_item(item)
+        except ValueError:
+            continue
+        if isinstance(item, str):
+            out.append(item)
+        elif item is not None:
+            out.append(save_embedded(item, media_dir))
+    return out
 
 
 _PATHISH = re.compile(r"(/|\\\\|\w:\\\\)\S*|\S+\.(png|jpe?g|gif|webp|bmp|tiff?)\b", re.IGNORECASE)

@@ -118,15 +118,6 @@ def _row(sequence: Sequence | None, index: int) -> Any:
     return sequence[index]
 
 
-def _media_items(cell: Any) -> list[Any]:
-    """A row's media: path strings (``media_cell_to_list`` rules) or already-open PIL images."""
-    if cell is not None and not isinstance(cell, (str, list, tuple, float)) and not hasattr(cell, "tolist"):
-        return [cell]  # a single PIL image
-    if isinstance(cell, (list, tuple)) and any(not isinstance(c, str) for c in cell):
-        return [c for c in cell if c is not None]
-    return media_cell_to_list(cell)
-
-
 class PreparedServingBase(VLMServingABC):
     """What every serving here shares: conversations and media in, ``GenerationResult`` per row out,
     with preparation (messages, decoded images, the backend's payload) split from generation.
@@ -223,7 +214,7 @@ class PreparedServingBase(VLMServingABC):
         load: Callable[[Any, int], Any],
     ) -> PreparedRow:
         try:
-            image_items = _media_items(images)
+            image_items = media_cell_to_list(images)
             if media_cell_to_list(videos) or media_cell_to_list(audios):
                 raise ConversationError(f"{type(self).__name__} takes images only; this row has video or audio input")
             messages = build_messages(conversation, n_images=len(image_items), system_prompt=system_prompt)

@@ -13,7 +13,7 @@ import os
 from typing import Any, Iterable, Sequence
 
 from dataflow.storage.formats import json_default, raw_records
-from dataflow.storage.media import MediaResolver, media_cell_to_list
+from dataflow.storage.media import MediaResolver, embedded_bytes, media_cell_to_list
 
 
 def _default(value: Any) -> Any:
@@ -44,7 +44,8 @@ def frame_fingerprint(frame: Any) -> str:
 
 
 class MediaStamps:
-    """Each media file's identity for fingerprints: size and mtime, or a content hash (cached per path)."""
+    """Each media item's identity for fingerprints: a file's size and mtime, or its content hash (cached
+    per path); an embedded image's content hash."""
 
     def __init__(self, root: str | None, hash_contents: bool):
         self.resolver = MediaResolver(root)
@@ -56,7 +57,12 @@ class MediaStamps:
             paths = media_cell_to_list(cell)
         except ValueError as err:
             return ["invalid", str(err)]
-        return [self._stamp(p) for p in paths]
+        return [self._stamp(p) if isinstance(p, str) else self._embedded(p) for p in paths]
+
+    @staticmethod
+    def _embedded(item: Any) -> Any:
+        """An embedded image is identified by its contents (the row digest already covers bytes)."""
+        return ["embedded", hashlib.sha256(embedded_bytes(item)).hexdigest()[:32]]
 
     def _stamp(self, path: str) -> Any:
         stamp = self._seen.get(path)

@@ -16,25 +16,25 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from dataflow.core.storage import DataFlowStorage
-from dataflow.errors import MissingDependencyError, StorageError
+from dataflow.errors import StorageError
 from dataflow.storage.formats import CACHE_TYPES, OUTPUT_TYPES, convert_rows, format_of, read_head, read_records, write_records
 from dataflow.storage.media import resolve_media_cell, resolve_media_path
-
-_HF_SOURCE = re.compile(r"^hf:(?P<dataset>[^:]+)(?::(?P<config>[^:]*))?(?::(?P<split>[^:]+))?$")
-
+from dataflow.storage.sources import read_folder, read_hf
 
 class FileStorage(DataFlowStorage):
     """Rows kept in one file per operator step.
 
     Args:
         first_entry_file_name: the input file (``.json``, ``.jsonl``, ``.csv``, ``.parquet``,
-            ``.pkl``), or ``hf:dataset[:config][:split]`` for a Hugging Face dataset (needs the
-            ``datasets`` extra).
+            ``.pkl``); a folder of photos (one row per photo, with the ContextVQA conversation) or of
+            data shards (rows from every shard); or ``hf:dataset[:config][:split]`` for a Hugging Face
+            dataset, a local folder of its files or a ``save_to_disk`` folder (needs the ``datasets``
+            extra). Image cells may hold paths, URLs, ``data:`` URIs, bytes, ``{"bytes", "path"}``
+            dicts or PIL images (``dataflow.storage.media``).
         cache_path: folder of the step files.
         file_name_prefix: step files are ``{file_name_prefix}_step{n}.{cache_type}``.
         cache_type: one of ``json``, ``jsonl``, ``csv``, ``parquet``, ``pickle``.
@@ -112,10 +112,12 @@ class FileStorage(DataFlowStorage):
     # -- media --------------------------------------------------------------------------------
     @property
     def media_root(self) -> str | None:
-        """The folder relative media paths are resolved against (the first-entry file's folder)."""
+        """The folder relative media paths are resolved against (the first-entry file's folder, or the
+        first entry itself when it is a folder)."""
         if self.first_entry_file_name.startswith("hf:"):
             return None
-        return str(Path(self.first_entry_file_name).expanduser().resolve().parent)
+        entry = Path(self.first_entry_file_name).expanduser().resolve()
+        return str(entry if entry.is_dir() else entry.parent)
 
     def resolve_media_path(self, path: str) -> str:
         """Resolve one media path (see ``dataflow.storage.media`` for the rule)."""
@@ -126,56 +128,37 @@ class FileStorage(DataFlowStorage):
         return resolve_media_cell(cell, self.media_root)
 
     # -- read / write ---------------------------------------------------------------------------
-    def _read_first_entry(self) -> Any:
+    def _read_first_entry(self, head: int | None = None) -> Any:
         source = self.first_entry_file_name
         if source.startswith("hf:"):
-            return self._read_hf(source)
-        return read_records(self._read_first_entry_path())
+            return read_hf(source, head)
+        path = self._first_entry_path()
+        if path.is_dir():
+            return read_folder(path, head)
+        return read_head(str(path), head) if head is not None else read_records(str(path))
 
-    def _read_first_entry_path(self) -> str:
-        """The first-entry file's path, once it is known to be a readable file of a supported type."""
+    def _first_entry_path(self) -> Path:
+        """The first entry's path, once it is known to be a folder or a file of a supported type."""
         source = self.first_entry_file_name
         path = Path(source).expanduser()
-        format_of(source)  # unsupported extensions fail before the existence check
+        if not path.is_dir():
+            format_of(source)  # unsupported extensions fail before the existence check
         if not path.exists():
             raise StorageError(
                 f"First entry file not found: {str(path.resolve())!r} "
                 f"(first_entry_file_name={source!r}, working directory: {os.getcwd()!r})"
             )
-        if not path.is_file():
-            raise StorageError(f"First entry file {str(path.resolve())!r} is not a file")
-        return str(path)
+        if not (path.is_file() or path.is_dir()):
+            raise StorageError(f"First entry {str(path.resolve())!r} is neither a file nor a folder")
+        return path
 
     def read_head(self, n: int = 8) -> Any:
         """The first ``n`` rows of the current step's input as a DataFrame, reading as little as the
         format allows (``PipelineABC.compile()`` uses it to check columns and media in seconds)."""
         self._require_step("read")
-        if self.operator_step == 0 and self.first_entry_file_name.startswith("hf:"):
-            return self._read_hf(self.first_entry_file_name, head=n)
         if self.operator_step == 0:
-            self._read_first_entry_path()
-        path = self.step_path(self.operator_step)
-        return read_head(path, n)
-
-    def _read_hf(self, source: str, head: int | None = None) -> Any:
-        match = _HF_SOURCE.match(source)
-        if not match:
-            raise StorageError(f"Hugging Face source must look like 'hf:dataset[:config][:split]', got {source!r}")
-        try:
-            import datasets
-        except ImportError:
-            raise MissingDependencyError("datasets", "datasets", f"Reading {source!r}") from None
-        if head is not None:
-            import pandas as pd
-
-            stream = datasets.load_dataset(
-                match["dataset"], match["config"] or None, split=match["split"] or "train", streaming=True
-            )
-            return pd.DataFrame(list(stream.take(head)))
-        dataset = datasets.load_dataset(
-            match["dataset"], match["config"] or None, split=match["split"] or "train"
-        )
-        return dataset.to_pandas()
+            return convert_rows(self._read_first_entry(head=n), "dataframe")
+        return read_head(self.step_path(self.operator_step), n)
 
     def read(self, output_type: str = "dataframe") -> Any:
         """The current step's rows, as a DataFrame (``"dataframe"``) or a list of dicts (``"dict"``)."""
@@ -208,7 +191,12 @@ class FileStorage(DataFlowStorage):
         """Write ``data`` (DataFrame or list of dicts) as the next step; return the file's path."""
         self._require_step("write")
         path = self.step_path(self.operator_step + 1)
-        return write_records(path, data)
+        return write_records(path, data, media_dir=self.media_dir)
+
+    @property
+    def media_dir(self) -> str:
+        """Where embedded images of text step files go: ``{cache_path}/media``, one file per content."""
+        return os.path.join(self.cache_path, "media")
 
     def __repr__(self) -> str:
         return (

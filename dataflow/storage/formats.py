@@ -11,12 +11,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
 from dataflow.errors import MissingDependencyError, StorageError
+from dataflow.storage.media import embedded_bytes, externalize_media, is_pil_image
 from dataflow.utils.fs import atomic_path, atomic_write_bytes
 
 try:  # orjson is ~10x faster than json for indented output; json is the fallback.
@@ -26,7 +29,7 @@ except ImportError:  # pragma: no cover - exercised only where orjson is missing
 
 
 CACHE_TYPES = ("json", "jsonl", "csv", "parquet", "pickle")
-_EXTENSIONS = {
+EXTENSIONS = {
     ".json": "json",
     ".jsonl": "jsonl",
     ".csv": "csv",
@@ -66,9 +69,15 @@ def _to_python(value: Any) -> Any:
 
 
 def json_default(value: Any) -> Any:
+    """JSON for what the encoder cannot write itself. An embedded image (bytes, a PIL image) becomes
+    its digest: that is what fingerprints need; step files get a path instead (``externalize_media``)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"$bytes_sha256": hashlib.sha256(bytes(value)).hexdigest(), "size": len(value)}
+    if is_pil_image(value):
+        return {"$image_sha256": hashlib.sha256(embedded_bytes(value)).hexdigest()}
     converted = _to_python(value)
     if converted is value:
-        raise TypeError(f"value of type {type(value).__name__} is not JSON serialisable: {value!r}")
+        raise TypeError(f"value of type {type(value).__name__} is not JSON serialisable")
     return converted
 
 
@@ -131,11 +140,11 @@ def _check_records(records: Any, where: str) -> list[dict]:
 def format_of(path: str) -> str:
     suffix = Path(path).suffix.lower()
     try:
-        return _EXTENSIONS[suffix]
+        return EXTENSIONS[suffix]
     except KeyError:
         raise StorageError(
             f"unsupported file type '{suffix or '(none)'}' for {path!r}; "
-            f"supported: {', '.join(sorted(_EXTENSIONS))}"
+            f"supported: {', '.join(sorted(EXTENSIONS))}"
         ) from None
 
 
@@ -375,6 +384,14 @@ def _write_jsonl_bytes(records: list[dict]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False, default=json_default) + "\n" for r in records).encode("utf-8")
 
 
+def _parquet_image(value: Any) -> Any:
+    if is_pil_image(value):
+        return {"bytes": embedded_bytes(value), "path": None}
+    if isinstance(value, list) and any(is_pil_image(v) for v in value):
+        return [_parquet_image(v) for v in value]
+    return value
+
+
 def _nested_columns(records: list[dict]) -> list[str]:
     nested: dict[str, None] = {}
     for record in records:
@@ -424,8 +441,13 @@ def _write_parquet(path: str, records: list[dict]) -> None:
         pq.write_table(table, tmp)
 
 
-def write_records(path: str, data: Any) -> str:
-    """Write a DataFrame or a list of dicts to ``path`` atomically, in the format of its extension."""
+def write_records(path: str, data: Any, media_dir: str | os.PathLike | None = None) -> str:
+    """Write a DataFrame or a list of dicts to ``path`` atomically, in the format of its extension.
+
+    Embedded images (bytes, ``{"bytes", "path"}`` dicts, PIL images) go to ``media_dir`` (default:
+    ``media/`` beside ``path``) as files, and their paths into JSON, JSONL and CSV files; Parquet
+    keeps the bytes (a PIL image as ``{"bytes": <PNG>, "path": None}``); pickle keeps the objects.
+    """
     fmt = format_of(path)
     import pandas as pd
 
@@ -438,6 +460,12 @@ def write_records(path: str, data: Any) -> str:
     else:
         raise StorageError(f"write() takes a pandas DataFrame or a list of dicts, got {type(data).__name__}")
 
+    if fmt in ("json", "jsonl", "csv"):
+        externalized = externalize_media(records, media_dir or Path(path).parent / "media")
+        if externalized is not records:
+            records, frame = externalized, None
+    elif fmt == "parquet":
+        records = [{k: _parquet_image(v) for k, v in r.items()} for r in records]
     if fmt == "json":
         atomic_write_bytes(path, _dumps_json(records, indent=True))
         return path

@@ -12,6 +12,7 @@ import time
 from typing import Any, Sequence
 
 from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT, GenerationResult, VLMServingABC
+from dataflow.storage.media import is_url
 
 
 def _first_text(conversation: Any) -> str | None:
@@ -22,6 +23,20 @@ def _first_text(conversation: Any) -> str | None:
             value = turn.get("value", turn.get("content"))
             if isinstance(value, str):
                 return value
+    return None
+
+
+def _embedded_problem(item: Any) -> str | None:
+    """Why an embedded image (bytes, a ``data:`` URI) does not decode, as a real serving would say;
+    None for paths and URLs (paths are checked apart, URLs not fetched)."""
+    if not (isinstance(item, bytes) or isinstance(item, str) and item.startswith("data:")):
+        return None
+    from dataflow.io.images import ImageLoadError, load_image
+
+    try:
+        load_image(item, max_pixels=None)
+    except ImageLoadError as err:
+        return str(err)
     return None
 
 
@@ -61,11 +76,14 @@ class EchoServing(VLMServingABC):
         for k, conversation in enumerate(conversations):
             images = (image_list[k] if image_list is not None else None) or []
             text = _first_text(conversation)
-            missing = [p for p in images if isinstance(p, str) and not self._file_exists(p)]
+            missing = [p for p in images if isinstance(p, str) and not is_url(p) and not self._file_exists(p)]
+            broken = next((why for why in map(_embedded_problem, images) if why), None)
             if text is None:
                 out.append(GenerationResult(error="conversation has no text", before_model=True))
             elif missing:
                 out.append(GenerationResult(error=f"image file not found: {missing[0]}", before_model=True))
+            elif broken:
+                out.append(GenerationResult(error=broken, before_model=True))
             else:
                 out.append(GenerationResult(text=f"answer to {text}", finish_reason="stop", output_tokens=3))
         if self.log_path:

@@ -33,7 +33,9 @@ class PromptedVQAGenerator(ModelOperator):
         serving: any ``VLMServingABC`` (vLLM, transformers, API, or your own).
         system_prompt: the system turn added to every conversation that has none.
         prompt_template: replaces the text of each conversation's first human turn: a string, or
-            an object with ``build_prompt()`` (upstream's prompt classes).
+            an object with ``build_prompt()`` (upstream's prompt classes). With
+            ``input_conversation_key=None`` (and no prompt column) every row is asked the template
+            alone, with its images: for image datasets that have no text column.
         chunk_size: rows per serving call; each finished chunk is saved durably (see ``run``).
         force_recompute: ignore cached and partial results (also: ``DATAFLOW_FORCE_RECOMPUTE=1``).
         show_progress: a progress bar over rows (also: ``DATAFLOW_PROGRESS=0`` turns it off).
@@ -120,6 +122,8 @@ class PromptedVQAGenerator(ModelOperator):
         if prompt_key is not None:
             prompt = row.get(prompt_key)
             return None if prompt is None else [{"from": "human", "value": prompt}]
+        if conversation_key is None:  # no text column: every row is asked the template with its images
+            return [{"from": "human", "value": template}]
         conversation = row.get(conversation_key)
         if template is not None and isinstance(conversation, list) and conversation:
             conversation = [dict(turn) if isinstance(turn, dict) else turn for turn in conversation]
@@ -192,10 +196,12 @@ class PromptedVQAGenerator(ModelOperator):
         session = self.serving.open_stream(json_schema=self.json_schema, images_per_prompt=most)
         return _GeneratorStream(session, self.json_schema)
 
-    @staticmethod
-    def _key_map(input_conversation_key, input_prompt_key, input_image_key, input_video_key) -> dict:
-        if input_prompt_key is None and input_conversation_key is None:
-            raise InputDataError("PromptedVQAGenerator: give input_conversation_key or input_prompt_key")
+    def _key_map(self, input_conversation_key, input_prompt_key, input_image_key, input_video_key) -> dict:
+        if input_prompt_key is None and input_conversation_key is None and self.prompt_template is None:
+            raise InputDataError(
+                "PromptedVQAGenerator: give input_conversation_key or input_prompt_key (or a prompt_template, "
+                "which every row is then asked with its images)"
+            )
         return {
             "conversation": None if input_prompt_key is not None else input_conversation_key,
             "prompt": input_prompt_key,
