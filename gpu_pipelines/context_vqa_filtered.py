@@ -1,17 +1,24 @@
-"""ContextVQA with a quality stage: generate, parse, then filter, check and de-duplicate.
+"""ContextVQA with a quality stage: drop bad and repeated images, generate, parse, then filter,
+check and de-duplicate.
 
     python gpu_pipelines/context_vqa_filtered.py
 
-The steps after the seed's two (see context_vqa.py, left as upstream's guide has it):
+Before the model (no GPU time is spent on what they remove):
 
-3. ContextVQAFilter: SK-VQA's rules and more (short articles, articles that point at the image,
+1. ImageQualityFilter: unreadable, tiny, banner-shaped, blank or huge images;
+2. ImageDeduplicator: the same picture again (identical, or resized and re-encoded).
+
+Then the seed's two steps (see context_vqa.py, left as upstream's guide has it), generate (3) and
+parse (4), and after them:
+
+5. ContextVQAFilter: SK-VQA's rules and more (short articles, articles that point at the image,
    answers not in the article, long answers, questions containing their answer, repeated questions);
-4. VisionDependencyFilter: the model answers each question from the article alone; QAs it still
+6. VisionDependencyFilter: the model answers each question from the article alone; QAs it still
    answers are flagged (drop=True removes them);
-5. QADeduplicator: QAs repeated across rows are removed, near-duplicate articles flagged (MinHash).
+7. QADeduplicator: QAs repeated across rows are removed, near-duplicate articles flagged (MinHash).
 
 Each filter writes its kept rows to the next step file and its rejected rows, with reasons, beside
-it (cache_local/context_vqa_filtered_step3.rejected.json, ...); the run ends with one summary line.
+it (cache_local/context_vqa_filtered_step5.rejected.json, ...); the run ends with one summary line.
 Needs the quality extra: pip install 'open-dataflow-mm[vllm,quality]'.
 """
 
@@ -21,6 +28,8 @@ from dataflow.pipeline import PipelineABC
 from dataflow.serving.local_model_vlm_serving import LocalModelVLMServing_vllm
 from dataflow.operators.core_vision import (
     ContextVQAFilter,
+    ImageDeduplicator,
+    ImageQualityFilter,
     PromptedVQAGenerator,
     QADeduplicator,
     VisionDependencyFilter,
@@ -54,6 +63,8 @@ class ContextVQAFilteredPipeline(PipelineABC):
         )
 
         # ---------- 3. Operators ----------
+        self.image_filter = ImageQualityFilter(min_side=112, max_aspect_ratio=3.0)
+        self.image_deduplicator = ImageDeduplicator(max_distance=4)
         self.vqa_generator = PromptedVQAGenerator(
             serving=self.vlm_serving,
             system_prompt="You are a helpful assistant.",
@@ -65,6 +76,8 @@ class ContextVQAFilteredPipeline(PipelineABC):
 
     # ------------------------------------------------------------------ #
     def forward(self):
+        self.image_filter.run(storage=self.storage.step(), input_image_key="image", output_key="image_quality")
+        self.image_deduplicator.run(storage=self.storage.step(), input_image_key="image", output_key="image_dedup")
         self.vqa_generator.run(
             storage=self.storage.step(),
             input_conversation_key="conversation",

@@ -131,7 +131,7 @@ def _open_image(source: Any) -> tuple[Any, str]:
             raise ImageLoadError(str(err)) from None
     if isinstance(source, Image.Image):
         return source, "<PIL image>"
-    data, where = None, str(source)[:200]
+    data, where = None, str(source)[:200] if isinstance(source, (str, os.PathLike)) else type(source).__name__
     if isinstance(source, bytes):
         data, where = source, _describe(source)
     elif isinstance(source, str) and source.startswith(("data:", "http://", "https://")):

@@ -36,7 +36,8 @@ from dataflow.core.serving import serving_fingerprint
 from dataflow.errors import DataFlowError, MissingDependencyError
 from dataflow.logger import enable_script_defaults
 from dataflow.pipeline.plan import PlannedStep, record_forward
-from dataflow.step.fingerprint import fingerprint, frame_fingerprint
+from dataflow.step.fingerprint import data_fingerprint, row_digests, settings_fingerprint, step_key
+from dataflow.step.meta import stale_reason
 from dataflow.step.lock import StepLock
 from dataflow.step.meta import record_step_file
 from dataflow.utils.fs import atomic_write_bytes, remove_stale_temp_files
@@ -183,6 +184,7 @@ class RayPipelineRunner:
         if not ray.is_initialized():
             ray.init(address=self.ray_address, ignore_reinit_error=True, log_to_driver=True)
         plan = plan_pipeline(self.pipeline)
+        self._check_resources(ray, plan)
         first = plan[0].storage
         frame = read_input(first.first_entry_file_name) if plan[0].index == 0 else None
         written = []
@@ -193,14 +195,54 @@ class RayPipelineRunner:
             written.append(step.storage.write_path)
         return written
 
-    def _step_fingerprint(self, step: PlannedStep, frame: Any) -> str:
+    def _step_key(self, step: PlannedStep, frame: Any) -> tuple[str, dict]:
+        """The step's cache key and its parts, by the formula a single machine uses (``DurableStep``):
+        a step made on Ray is reused by a local run and the other way round."""
         operator = step.operator
-        settings = {k: v for k, v in vars(operator).items() if k != "serving"}
-        serving = getattr(operator, "serving", None)
-        return fingerprint(
-            type(operator).__name__, step.kwargs, frame_fingerprint(frame), settings,
-            serving_fingerprint(serving),
-        )
+        name = type(operator).__name__
+        if hasattr(operator, "step_identity"):
+            identity = operator.step_identity(step.kwargs)
+            settings, media, hash_media, code = identity.settings, identity.media_columns, identity.hash_media, identity.code
+        else:  # an operator written against upstream's contract: its attributes are its settings
+            settings = {"kwargs": step.kwargs, "attributes": {k: v for k, v in vars(operator).items() if k != "serving"},
+                        "serving": serving_fingerprint(getattr(operator, "serving", None))}
+            media, hash_media, code = [], False, None
+        digests = row_digests(frame, media, getattr(step.storage, "media_root", None), hash_media)
+        parts = {"settings": settings_fingerprint(name, settings), "data": data_fingerprint(frame.columns, digests),
+                 "code": code}
+        return step_key(parts["settings"], parts["data"], code), parts
+
+    def _check_resources(self, ray: Any, plan: list[PlannedStep]) -> None:
+        """Stop at once, naming the setting to change, when the cluster cannot hold the actor pool
+        (Ray itself would wait for ever behind "The job may hang forever")."""
+        if not any(step.model_backed for step in plan):
+            return
+        resources = ray.cluster_resources()
+        gpus, cpus = float(resources.get("GPU", 0)), float(resources.get("CPU", 0))
+        problems = []
+        if self.gpus_per_actor > gpus:
+            problems.append(f"gpus_per_actor={self.gpus_per_actor:g}, but the cluster has {gpus:g} GPU(s): "
+                            "set gpus_per_actor=0 (--gpus-per-actor 0) to run the model on CPUs, or add GPU nodes")
+        elif self.gpus_per_actor and self.num_actors * self.gpus_per_actor > gpus:
+            problems.append(f"num_actors={self.num_actors} x gpus_per_actor={self.gpus_per_actor:g} needs "
+                            f"{self.num_actors * self.gpus_per_actor:g} GPUs, the cluster has {gpus:g}: "
+                            f"use num_actors={int(gpus // self.gpus_per_actor)}")
+        if self.num_actors * self.cpus_per_actor > cpus:
+            problems.append(f"num_actors={self.num_actors} x cpus_per_actor={self.cpus_per_actor:g} needs "
+                            f"{self.num_actors * self.cpus_per_actor:g} CPUs, the cluster has {cpus:g}: use fewer "
+                            "actors or a smaller cpus_per_actor")
+        if problems:
+            raise DataFlowError("the Ray cluster cannot run this pipeline's actors: " + "; ".join(problems))
+
+    @staticmethod
+    def _reuse(out_path: Path, key: str, parts: dict, name: str) -> bool:
+        reason = stale_reason(out_path, key, parts)
+        if reason is None:
+            logger.info("%s: reused the cached result %s (inputs and settings unchanged)", name, out_path)
+            return True
+        if reason:
+            logger.info("%s: recomputing %s: %s", name, out_path, reason)
+        return False
 
     def _done_ids(self, shard_dir: Path, total: int) -> set[int]:
         """Row ids already in shards. A shard is read back as untrusted input: an unreadable one,
@@ -232,7 +274,9 @@ class RayPipelineRunner:
         started = time.perf_counter()
         name = type(step.operator).__name__
         shard_dir = Path(str(out_path.with_suffix("")) + ".shards")
-        key = self._step_fingerprint(step, frame)
+        key, parts = self._step_key(step, frame)
+        if self._reuse(out_path, key, parts, name):
+            return read_frame(str(out_path))
         stamp = shard_dir / "_FINGERPRINT"
         if shard_dir.exists() and (not stamp.exists() or stamp.read_text() != key):
             logger.info("%s: discarding %s (made from other data or settings)", name, shard_dir)
@@ -268,7 +312,7 @@ class RayPipelineRunner:
             sent = 0
         result = self._assemble(shard_dir, len(frame), name)
         write_records(str(out_path), result)
-        record_step_file(out_path, name, key, len(result))
+        record_step_file(out_path, name, key, len(result), parts)
         logger.info(
             "%s on Ray: rows %d, reused %d, sent to the %s %d, %.1fs -> %s",
             name, len(frame), len(done), "model" if step.model_backed else "workers", sent,

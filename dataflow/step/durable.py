@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable
 
 from dataflow.errors import DataFlowError
 from dataflow.step.feed import ChunkFeed, MapStats, RowStream, split_chunks
-from dataflow.step.fingerprint import data_fingerprint, fingerprint, row_digests
+from dataflow.step.fingerprint import data_fingerprint, row_digests, settings_fingerprint, step_key
 from dataflow.step.journal import JOURNAL_SUFFIX, Journal, JournalReport, RowSchema
 from dataflow.step.lock import StepLock
 from dataflow.step.meta import meta_path, record_step_file, stale_reason
@@ -60,6 +60,9 @@ class DurableStep:
         force: recompute even when a verified result exists (also ``DATAFLOW_FORCE_RECOMPUTE=1``).
         media_columns: columns holding media paths; their files' size and mtime join the fingerprint.
         hash_media: fingerprint media files by their contents instead (reads every file once).
+        code: the fingerprint of the code that computes the step (``code_fingerprint``), for
+            model-free steps: an upgrade that changes it recomputes the step. Model steps leave it
+            out: they are keyed on what they send to the model, and survive other upgrades.
 
     Example::
 
@@ -79,6 +82,7 @@ class DurableStep:
         force: bool = False,
         media_columns: Iterable[str | None] = (),
         hash_media: bool = False,
+        code: str | None = None,
     ):
         self.storage = storage
         self.operator = operator
@@ -89,7 +93,9 @@ class DurableStep:
         self.out_path = Path(storage.write_path) if hasattr(storage, "write_path") else None
         self.frame: Any = None
         self.digests: list[str] = []
-        self.settings_key = fingerprint({"operator": operator, "settings": settings})
+        self.settings_key = settings_fingerprint(operator, settings)
+        self.code = code
+        self.data_key = ""
         self.key = ""
         self.stats = MapStats()
         self._records: list[dict] | None = None
@@ -148,7 +154,8 @@ class DurableStep:
             self.digests = row_digests(
                 self.frame, self.media_columns, self.media_root, self.hash_media, records=self.records
             )
-            self.key = fingerprint(self.settings_key, data_fingerprint(self.frame.columns, self.digests))
+            self.data_key = data_fingerprint(self.frame.columns, self.digests)
+            self.key = step_key(self.settings_key, self.data_key, self.code)
 
     # -- the cache -------------------------------------------------------------------------------
     def reuse(self) -> bool:
@@ -171,7 +178,12 @@ class DurableStep:
         return False
 
     def _stale_reason(self) -> str | None:
-        return stale_reason(self.out_path, self.key)
+        return stale_reason(self.out_path, self.key, self.parts)
+
+    @property
+    def parts(self) -> dict:
+        """What the key is made of, recorded beside the step file so that a recompute can say why."""
+        return {"settings": self.settings_key, "data": self.data_key, "code": self.code}
 
     # -- durable per-row work --------------------------------------------------------------------
     def map_rows(
@@ -282,7 +294,7 @@ class DurableStep:
         path = self.storage.write(out)
         if self.out_path is not None:
             self._fingerprint_input()
-            record_step_file(self.out_path, self.operator, self.key, len(out))
+            record_step_file(self.out_path, self.operator, self.key, len(out), self.parts)
             with contextlib.suppress(FileNotFoundError):
                 self.journal_path.unlink()
         return path

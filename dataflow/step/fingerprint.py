@@ -118,3 +118,32 @@ def file_sha256(path: str | os.PathLike) -> str:
         while block := fh.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+def code_fingerprint(cls: type) -> str:
+    """The code that computes a model-free step: the library's version and the source of the module
+    that defines the operator (so an upgrade, or an edit of one's own operator, recomputes it)."""
+    import inspect
+    import sys
+
+    import dataflow.version
+
+    try:
+        source = inspect.getsource(sys.modules[cls.__module__])
+    except (OSError, TypeError, KeyError):  # defined where no source file is (exec'd code, a notebook cell)
+        process = getattr(cls, "process", None)
+        code = getattr(process, "__code__", None)
+        source = repr((cls.__qualname__, code.co_code, code.co_consts) if code is not None else cls.__qualname__)
+    return fingerprint(dataflow.version.__version__, hashlib.sha256(source.encode()).hexdigest())
+
+
+def step_key(settings_key: str, data_key: str, code_key: str | None) -> str:
+    """A step's cache key from its parts: settings, input data and (model-free steps) code.
+
+    The one formula every runner uses, so that a step made by one is reused by another.
+    """
+    return fingerprint(settings_key, data_key, code_key) if code_key else fingerprint(settings_key, data_key)
+
+
+def settings_fingerprint(operator: str, settings: Any) -> str:
+    return fingerprint({"operator": operator, "settings": settings})

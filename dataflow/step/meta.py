@@ -21,7 +21,7 @@ def meta_path(step_file: str | os.PathLike) -> Path:
     return Path(str(step_file) + META_SUFFIX)
 
 
-def record_step_file(path: str | os.PathLike, operator: str, key: str, rows: int) -> None:
+def record_step_file(path: str | os.PathLike, operator: str, key: str, rows: int, parts: dict | None = None) -> None:
     """Write ``<path>.meta.json``: what the step file was made from, and its size and digest as written."""
     path = Path(path)
     meta = {
@@ -31,11 +31,27 @@ def record_step_file(path: str | os.PathLike, operator: str, key: str, rows: int
         "rows": rows,
         "size": path.stat().st_size,
         "sha256": file_sha256(path),
+        "parts": parts or {},
     }
     atomic_write_bytes(meta_path(path), json.dumps(meta).encode())
 
 
-def stale_reason(step_file: str | os.PathLike, key: str) -> str | None:
+_PART_WORDS = {
+    "code": "the operator's code changed (a new dataflow release, or an edit of the operator)",
+    "settings": "its settings changed (operator arguments, keys, model or sampling)",
+    "data": "its input data changed",
+}
+
+
+def _why_other(recorded: object, parts: dict | None) -> str:
+    """Which of the key's parts differ from the recorded ones, in words."""
+    if not isinstance(recorded, dict) or not parts:
+        return "it was made from other input data or settings"
+    changed = [_PART_WORDS[name] for name in ("code", "settings", "data") if recorded.get(name) != parts.get(name)]
+    return "; ".join(changed) or "it was made from other input data or settings"
+
+
+def stale_reason(step_file: str | os.PathLike, key: str, parts: dict | None = None) -> str | None:
     """Why the step file cannot be reused for ``key`` ("" when there simply is none), or None if it can."""
     path, meta_file = Path(step_file), meta_path(step_file)
     if not path.exists() and not meta_file.exists():
@@ -49,7 +65,7 @@ def stale_reason(step_file: str | os.PathLike, key: str) -> str | None:
     if not isinstance(meta, dict) or any(not isinstance(meta.get(k), t) for k, t in _FIELDS.items()):
         return f"its {META_SUFFIX} is not a record this version wrote"
     if meta["fingerprint"] != key:
-        return "it was made from other input data or settings"
+        return _why_other(meta.get("parts"), parts)
     try:
         size = path.stat().st_size
     except FileNotFoundError:

@@ -21,18 +21,30 @@ from __future__ import annotations
 import inspect
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from dataflow.core.operator import OperatorABC, require_columns
 from dataflow.core.serving import GenerationResult, check_json_answer, serve_conversations, serving_fingerprint
 from dataflow.errors import DataFlowError
 from dataflow.step.durable import DurableStep
+from dataflow.step.fingerprint import code_fingerprint
 from dataflow.storage.formats import frame_from_records
 from dataflow.storage.media import MediaResolver
 
 logger = logging.getLogger(__name__)
 
 _NOT_KEYS = ("self", "frame", "media_root")
+
+
+@dataclass
+class StepIdentity:
+    """What a step's cache key is made of besides its input rows (see ``DurableStep``)."""
+
+    settings: dict
+    media_columns: list[str] = field(default_factory=list)
+    hash_media: bool = False
+    code: str | None = None
 
 
 def stable_value(value: Any, depth: int = 0) -> Any:
@@ -63,6 +75,7 @@ class StepOperator(OperatorABC):
     """
 
     run_only_params: tuple[str, ...] = ("force_recompute", "show_progress", "chunk_size", "stream", "hash_media")
+    media_root: str | None = None  # where relative media paths resolve: set by run() from the storage
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -88,6 +101,21 @@ class StepOperator(OperatorABC):
             params[name] = getattr(self, name)
         return params
 
+    def step_identity(self, run_kwargs: dict) -> StepIdentity:
+        """What decides reuse of this operator's step for these ``run()`` arguments (defaults applied):
+        single-machine runs and the Ray runner both key a step on it."""
+        keys = self.bind_keys(run_kwargs)
+        io = self.io_keys(**keys)
+        model_free = getattr(self, "serving", None) is None
+        return StepIdentity(self.step_settings(keys), [io.reads[a] for a in io.media],
+                            bool(getattr(self, "hash_media", False)), code_fingerprint(type(self)) if model_free else None)
+
+    def bind_keys(self, run_kwargs: dict) -> dict:
+        """``run()``'s keyword arguments with its defaults applied."""
+        bound = inspect.signature(self.run).bind_partial(**run_kwargs)
+        bound.apply_defaults()
+        return {k: v for k, v in bound.arguments.items() if k != "storage"}
+
     def step_settings(self, keys: dict) -> dict:
         """Everything besides the input data that decides this step's output: the cache key's settings."""
         params = {k: v for k, v in self.get_params().items() if k not in self.run_only_params and k != "serving"}
@@ -104,9 +132,10 @@ class StepOperator(OperatorABC):
         started = time.perf_counter()
         name = type(self).__name__
         io = self.io_keys(**keys)
+        identity = self.step_identity(keys)
         step = DurableStep(
-            storage, name, self.step_settings(keys), force=bool(getattr(self, "force_recompute", False)),
-            media_columns=[io.reads[a] for a in io.media], hash_media=bool(getattr(self, "hash_media", False)),
+            storage, name, identity.settings, force=bool(getattr(self, "force_recompute", False)),
+            media_columns=identity.media_columns, hash_media=identity.hash_media, code=identity.code,
         )
         with step:
             require_columns(step.frame, io.reads.values(), name)
@@ -142,7 +171,6 @@ class ModelOperator(StepOperator):
     output_suffixes = ("_error",)
     chunk_size = 64
     show_progress = True
-    media_root: str | None = None
 
     def compute_step(self, step: DurableStep, keys: dict, writes: list[str]) -> Any:
         schema = {column: (object, None) for column in writes}

@@ -52,14 +52,16 @@ def folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
 
 
 def photo_rows(folder: Path, photos: list[Path]) -> list[dict]:
-    """One row per photo: ``id`` and ``image`` (the path relative to ``folder``) and the ContextVQA
-    conversation the scaffolded pipeline uses."""
+    """One row per photo: ``id`` (its path inside ``folder``), ``image`` (its path as the folder was
+    given, so that it resolves from the working directory, as upstream's example rows do, and from
+    any step file's folder inside it) and the ContextVQA conversation the scaffolded pipeline uses."""
     from dataflow.prompts.context_vqa import SKVQA_PROMPT
 
     rows = []
     for path in photos:
         relative = path.relative_to(folder).as_posix()
-        rows.append({"id": relative, "image": [relative], "conversation": [{"from": "human", "value": SKVQA_PROMPT}]})
+        rows.append({"id": relative, "image": [path.as_posix()],
+                     "conversation": [{"from": "human", "value": SKVQA_PROMPT}]})
     return rows
 
 

@@ -14,6 +14,7 @@ PATHS = {
     "dataflow.serving.api_vlm_serving_openai": ["APIVLMServing_openai"],
     "dataflow.operators.core_vision": [
         "PromptedVQAGenerator", "WikiQARefiner", "ContextVQAFilter", "VisionDependencyFilter", "QADeduplicator",
+        "ImageQualityFilter", "ImageDeduplicator",
     ],
     "dataflow.operators.core_vision.refine": ["parse_wiki_qa", "WikiQARefiner"],
     "dataflow.operators.core_vision.filter": ["quality_summary"],

@@ -167,10 +167,12 @@ def test_filtered_pipeline_runs_end_to_end_from_init(tmp_path, tiny_model):
     assert result.returncode == 0, result.stderr[-4000:]
     cache = work / "cache_local"
     source = json.loads((work / "example_data" / "image_contextvqa" / "sample_data.json").read_text())
-    assert all((cache / f"context_vqa_filtered_step{n}.json").exists() for n in range(1, 6))
+    assert all((cache / f"context_vqa_filtered_step{n}.json").exists() for n in range(1, 8))
+    # the example photos are all usable and distinct: the image steps keep every row
+    assert len(json.loads((cache / "context_vqa_filtered_step2.json").read_text())) == len(source)
     # random weights write no usable article: every row is rejected at the filter, with its reasons
-    kept = json.loads((cache / "context_vqa_filtered_step3.json").read_text())
-    rejected = json.loads((cache / "context_vqa_filtered_step3.rejected.json").read_text())
+    kept = json.loads((cache / "context_vqa_filtered_step5.json").read_text())
+    rejected = json.loads((cache / "context_vqa_filtered_step5.rejected.json").read_text())
     assert len(kept) + len(rejected) == len(source) and rejected
     assert all(r["context_vqa_filtered"] is None and r["context_vqa_filtered_reasons"] for r in rejected)
     assert f"quality: rows in {len(source)}, rows kept {len(kept)}" in result.stderr

@@ -279,7 +279,7 @@ def test_the_filtered_scaffold_with_a_typo_stops_in_seconds_before_any_model_loa
     lines = proc.stderr.strip().splitlines()
     assert len(lines) <= 10, proc.stderr
     assert "input_key='context_vqa_filterd'" in proc.stderr and "did you mean 'context_vqa_filtered'?" in proc.stderr
-    assert "step 4 (self.vision_check, VisionDependencyFilter)" in proc.stderr
+    assert "step 6 (self.vision_check, VisionDependencyFilter)" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (work / "cache_local").exists()
 

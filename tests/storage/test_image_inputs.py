@@ -152,13 +152,16 @@ def photo_folder(tmp_path):
 def test_a_folder_of_photos_is_one_row_per_photo_with_the_contextvqa_prompt(tmp_path, monkeypatch):
     from dataflow.prompts import SKVQA_PROMPT
 
-    folder = photo_folder(tmp_path)
-    monkeypatch.chdir(tmp_path / "..")  # relative paths resolve from the folder, not the working directory
-    rows = FileStorage(str(folder) + "/").step().read("dict")
-    assert [r["image"] for r in rows] == [["2024/c.webp"], ["2024/summer/a.PNG"], ["b.jpg"]]
+    photo_folder(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    rows = FileStorage("./my_photos/").step().read("dict")
+    assert [r["image"] for r in rows] == [["my_photos/2024/c.webp"], ["my_photos/2024/summer/a.PNG"], ["my_photos/b.jpg"]]
     assert [r["id"] for r in rows] == ["2024/c.webp", "2024/summer/a.PNG", "b.jpg"]
     assert all(r["conversation"] == [{"from": "human", "value": SKVQA_PROMPT}] for r in rows)
-    storage = run_pipeline(folder, tmp_path / "cache", "jsonl")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the paths resolve from the input folder's parents too
+    storage = run_pipeline(tmp_path / "my_photos", tmp_path / "cache", "jsonl")
     assert all(r["vqa_error"] is None for r in storage.step().step().read("dict"))
 
 

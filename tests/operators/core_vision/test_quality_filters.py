@@ -145,30 +145,69 @@ def test_vision_filter_run_writes_kept_rows_and_is_reused(tmp_path, caplog):
 # ----------------------------------------------------------------------------------------------
 # QADeduplicator
 # ----------------------------------------------------------------------------------------------
-def test_repeated_qas_are_removed_and_near_duplicate_articles_flagged():
+def test_repeated_qas_are_removed_within_an_articles_scope_and_near_duplicate_articles_flagged():
     import pandas as pd
 
     near_copy = LOUVRE.replace("In 2023 it received", "In the year 2023 it welcomed")
     rows = pd.DataFrame({"r": [
         article(LOUVRE, qa("Which city?", "Paris"), qa("Which painting?", "Mona Lisa")),
-        article(BRIDGE, qa("which city?", "paris!"), qa("When did it open?", "1937")),  # first QA repeats row 0's
-        article(near_copy, qa("How many visitors?", "8.9 million")),
-        article(RETRIEVER, qa("Which city?", "Paris")),  # only a repeated QA: nothing left
+        article(BRIDGE, qa("which city?", "paris!"), qa("When did it open?", "1937")),  # another article: kept
+        article(near_copy, qa("How many visitors?", "8.9 million"), qa("which city?", "Paris.")),  # repeats row 0
+        article(near_copy, qa("Which painting?", "Mona Lisa")),  # only a repeat of row 0 (near copy): nothing left
         None,
     ]})
-    out = QADeduplicator().process(rows, input_key="r", output_key="d")
+    out = QADeduplicator().process(rows, input_key="r", output_key="d", input_image_key=None)
     records, reasons, near = out["d"].tolist(), out["d_reasons"].tolist(), out["d_near_duplicate_of"].tolist()
-    assert [q["question"] for q in records[1]["qas"]] == ["When did it open?"] and reasons[1] == ["qa[0]: duplicate_qa"]
-    assert near == [None, None, 0, None, None]
-    assert records[2] is not None and reasons[2] == ["row: near_duplicate_article"]
-    assert records[3] is None and reasons[3] == ["qa[0]: duplicate_qa", "row: no_qa_left"]
+    assert len(records[1]["qas"]) == 2 and reasons[1] == []
+    assert near == [None, None, 0, 0, None]
+    assert [q["question"] for q in records[2]["qas"]] == ["How many visitors?"]
+    assert reasons[2] == ["qa[1]: duplicate_qa", "row: near_duplicate_article"]
+    assert out["d_duplicate_of"].tolist() == [None, None, {"1": 0}, {"0": 0}, None]
+    assert records[3] is None and reasons[3] == ["qa[0]: duplicate_qa", "row: near_duplicate_article", "row: no_qa_left"]
     assert records[4] is None and reasons[4] == []
-    dropped = QADeduplicator(drop_near_duplicate_articles=True).process(rows, input_key="r", output_key="d")
+    dropped = QADeduplicator(drop_near_duplicate_articles=True).process(rows, input_key="r", output_key="d",
+                                                                        input_image_key=None)
     assert dropped["d"].tolist()[2] is None
+
+
+TOWER = ("The Leaning Tower of Pisa is the campanile of Pisa Cathedral, known for its nearly four-degree lean, "
+         "the result of an unstable foundation; construction began in 1173 and lasted almost two centuries.")
+CASTLE = ("Neuschwanstein Castle is a nineteenth-century historicist palace on a rugged hill above the village of "
+          "Hohenschwangau in Bavaria, commissioned by King Ludwig II as a retreat and opened to the public in 1886.")
+
+
+def test_the_same_qa_about_two_images_is_kept_and_about_one_image_twice_removed(tmp_path):
+    import pandas as pd
+
+    for name in ("lucerne.jpg", "cordoba.jpg"):
+        (tmp_path / name).write_bytes(name.encode())
+    same = qa("How many times was it restored?", "5")
+    rows = pd.DataFrame({
+        "image": [str(tmp_path / "lucerne.jpg"), str(tmp_path / "cordoba.jpg"), str(tmp_path / "lucerne.jpg"),
+                  {"bytes": b"embedded", "path": None}, {"bytes": b"embedded", "path": None}],
+        "r": [article(BRIDGE, same), article(LOUVRE, same), article(RETRIEVER, same, qa("Which breed?", "Retriever")),
+              article(TOWER, same), article(CASTLE, same)],
+    })
+    out = QADeduplicator().process(rows, input_key="r", output_key="d")
+    assert out["d_reasons"].tolist() == [[], [], ["qa[0]: duplicate_qa"], [], ["qa[0]: duplicate_qa", "row: no_qa_left"]]
+    assert out["d_duplicate_of"].tolist() == [None, None, {"0": 0}, None, {"0": 3}]
+
+
+def test_generic_questions_are_flagged_not_removed():
+    import pandas as pd
+
+    generic = qa("In which year was it built?", "1900")
+    rows = pd.DataFrame({"r": [article(text, generic, qa(f"Specific {k}?", "x")) for k, text in
+                               enumerate((LOUVRE, BRIDGE, RETRIEVER))]})
+    out = QADeduplicator(generic_question_share=0.5).process(rows, input_key="r", output_key="d", input_image_key=None)
+    assert out["d_reasons"].tolist() == [["qa[0]: generic_question"]] * 3
+    assert all(len(r["qas"]) == 2 for r in out["d"])
+    assert QADeduplicator().process(rows, input_key="r", output_key="d", input_image_key=None)["d_reasons"].tolist() == [[]] * 3
 
 
 def test_articles_on_different_subjects_are_not_near_duplicates():
     import pandas as pd
 
     rows = pd.DataFrame({"r": [article(text, qa("q?", "a")) for text in (LOUVRE, BRIDGE, RETRIEVER)]})
-    assert QADeduplicator().process(rows, input_key="r", output_key="d")["d_near_duplicate_of"].tolist() == [None] * 3
+    out = QADeduplicator().process(rows, input_key="r", output_key="d", input_image_key=None)
+    assert out["d_near_duplicate_of"].tolist() == [None] * 3

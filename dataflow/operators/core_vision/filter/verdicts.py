@@ -78,6 +78,13 @@ def write_kept_and_rejected(step: Any, out: Any, output_key: str) -> tuple[int, 
     return len(kept), len(rejected), path
 
 
+def _holds_records(frame: Any, column: str) -> bool:
+    """True for a column of ``{context, qas}`` records (not, say, an image filter's measurements)."""
+    if column not in frame.columns or len(frame) == 0:
+        return column in frame.columns
+    return any(isinstance(v, dict) and "qas" in v for v in frame[column].tolist()[:50])
+
+
 def quality_summary(storage: Any, final_key: str | None = None) -> dict:
     """Figures of a filtered run, from its step files: rows in, rows kept, QAs per kept row, reasons.
 
@@ -97,10 +104,10 @@ def quality_summary(storage: Any, final_key: str | None = None) -> dict:
         for n in range(1, last + 1)
         if rejected_path(storage.step_path(n)).exists()
     ]
-    source = storage.step_path(1)
-    rows_in = len(read_frame(source))
+    rows_in = len(final) + sum(len(frame) for frame in rejected)  # a row is kept, or rejected at one step
     reason_columns = [c for c in final.columns if str(c).endswith("_reasons")]
-    key = final_key or (reason_columns[-1][: -len("_reasons")] if reason_columns else None)
+    key = final_key or next((c[: -len("_reasons")] for c in reversed(reason_columns)
+                             if _holds_records(final, c[: -len("_reasons")])), None)
     counts: Counter = Counter()
     for frame in [final, *rejected]:
         for column in frame.columns:

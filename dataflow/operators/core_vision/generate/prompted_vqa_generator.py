@@ -16,7 +16,7 @@ from dataflow.core.serving import (
 )
 from dataflow.errors import InputDataError
 from dataflow.step.durable import DurableStep
-from dataflow.step.operator import ModelOperator
+from dataflow.step.operator import ModelOperator, StepIdentity
 from dataflow.storage.media import MediaResolver
 from dataflow.core.registry import OPERATOR_REGISTRY
 
@@ -214,6 +214,15 @@ class PromptedVQAGenerator(ModelOperator):
         require_columns(frame, keys.values(), type(self).__name__)
         return keys
 
+    def step_identity(self, run_kwargs: dict) -> StepIdentity:
+        """Keyed on what is sent to the model (keys, prompts, schema, the serving's model and sampling),
+        not on the code: an upgrade that sends the same requests reuses the step."""
+        keys = self.bind_keys(run_kwargs)
+        key_args = [keys[k] for k in _RUN_KEYS[:4]]
+        settings = self.step_settings({"keys": self._key_map(*key_args), "output": keys["output_answer_key"]})
+        media = [c for c in (keys["input_image_key"], keys["input_video_key"]) if c is not None]
+        return StepIdentity(settings, media, self.hash_media, None)
+
     def io_keys(self, **run_kwargs: Any) -> OperatorIO:
         """As the base class says, except that a prompt column replaces the conversation column."""
         io = super().io_keys(**run_kwargs)
@@ -261,10 +270,10 @@ class PromptedVQAGenerator(ModelOperator):
         """
         started = time.perf_counter()
         key_args = (input_conversation_key, input_prompt_key, input_image_key, input_video_key)
-        settings = self.step_settings({"keys": self._key_map(*key_args), "output": output_answer_key})
+        identity = self.step_identity(dict(zip(_RUN_KEYS, (*key_args, output_answer_key))))
         step = DurableStep(
-            storage, type(self).__name__, settings, force=self.force_recompute,
-            media_columns=[input_image_key, input_video_key], hash_media=self.hash_media,
+            storage, type(self).__name__, identity.settings, force=self.force_recompute,
+            media_columns=identity.media_columns, hash_media=self.hash_media,
         )
         with step:
             frame = step.frame
@@ -326,6 +335,7 @@ class PromptedVQAGenerator(ModelOperator):
 
 
 _SHOW_FAILED = 5
+_RUN_KEYS = ("input_conversation_key", "input_prompt_key", "input_image_key", "input_video_key", "output_answer_key")
 _JOURNAL_SCHEMA = {"text": str, "error": (str, None), "tokens": (int, None), "pre": bool}
 
 
