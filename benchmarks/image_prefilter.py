@@ -14,7 +14,6 @@ the pair on ``--scale-images`` 320x240 JPEGs and reports seconds and the peak RS
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import resource
 import tempfile

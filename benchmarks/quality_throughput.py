@@ -83,7 +83,7 @@ def main() -> None:
     kept = filtered[filtered["context_vqa_filtered"].map(lambda v: v is not None)].reset_index(drop=True)
     dedup = QADeduplicator()
     started = time.perf_counter()
-    deduped = dedup.process(kept, input_key="context_vqa_filtered", output_key="context_vqa_final")
+    deduped = dedup.process(kept, input_key="context_vqa_filtered", output_key="context_vqa_final", input_image_key=None)
     t_dedup = time.perf_counter() - started
 
     reasons = filtered["context_vqa_filtered_reasons"].tolist()

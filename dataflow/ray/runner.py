@@ -66,8 +66,8 @@ def plan_pipeline(pipeline: Any) -> list[PlannedStep]:
     unsupported = [type(s.operator).__name__ for s in plan if not getattr(s.operator, "ray_supported", True)]
     if unsupported:
         raise DataFlowError(
-            f"RayPipelineRunner cannot run {sorted(set(unsupported))} yet (they split or compare rows across "
-            "the whole dataset). Run the generation steps on Ray, then those steps on one machine."
+            f"RayPipelineRunner cannot run {sorted(set(unsupported))} (ray_supported = False). "
+            "Run the other steps on Ray, then those steps on one machine."
         )
     for earlier, later in zip(plan, plan[1:]):
         if later.index != earlier.index + 1:
@@ -81,7 +81,19 @@ def plan_pipeline(pipeline: Any) -> list[PlannedStep]:
 def _process_kwargs(operator: Any, kwargs: dict, media_root: str | None) -> dict:
     if "media_root" in inspect.signature(operator.process).parameters:
         return {**kwargs, "media_root": media_root}
+    if hasattr(operator, "media_root"):  # StepOperators read it from themselves
+        operator.media_root = media_root
     return kwargs
+
+
+def _sign(batch: Any, operator: Any, keys: dict, media_root: str | None) -> Any:
+    """A global step's first half on one batch: each row's compact state (``operator.sign``)."""
+    import pandas as pd
+
+    frame = _decode(batch)
+    operator.media_root = media_root
+    signatures = operator.sign(frame.drop(columns=[ROW_ID]), **keys)
+    return pd.DataFrame({ROW_ID: frame[ROW_ID].tolist(), "_sig": [json.dumps(s) for s in signatures]})
 
 
 _ROW_JSON = "_row_json"
@@ -135,6 +147,17 @@ def read_input(path: str) -> Any:
     from dataflow.storage import FileStorage
 
     return FileStorage(path).step().read("dataframe")
+
+
+class _StepFile:
+    """What an operator's ``write_step`` needs of a step: where its file goes, and a writer."""
+
+    def __init__(self, out_path: Path, storage: Any):
+        self.out_path = out_path
+        self.media_dir = Path(getattr(storage, "cache_path", out_path.parent)) / "media"
+
+    def write(self, out: Any) -> str:
+        return write_records(str(self.out_path), out, media_dir=self.media_dir)
 
 
 class RayPipelineRunner:
@@ -285,13 +308,11 @@ class RayPipelineRunner:
         atomic_write_bytes(stamp, key.encode())
 
 
+        if getattr(step.operator, "ray_global", False):
+            result = self._run_global(ray, step, frame)
+            return self._finish(step, result, out_path, key, parts, started, 0, len(frame))
         done = self._done_ids(shard_dir, len(frame))
-        todo = [
-            {ROW_ID: i, _ROW_JSON: json.dumps(record, ensure_ascii=False, default=json_default)}
-            # embedded images travel as files in the cache's media folder, as in a text step file
-            for i, record in enumerate(externalize_media(raw_records(frame), Path(step.storage.cache_path) / "media"))
-            if i not in done
-        ]
+        todo = self._rows_to_send(step, frame, done)
         logger.info("%s on Ray: rows %d, already in shards %d, to process %d", name, len(frame), len(done), len(todo))
         if todo:
             media_root = getattr(step.storage, "media_root", None)
@@ -311,14 +332,54 @@ class RayPipelineRunner:
         else:
             sent = 0
         result = self._assemble(shard_dir, len(frame), name)
-        write_records(str(out_path), result)
-        record_step_file(out_path, name, key, len(result), parts)
+        return self._finish(step, result, out_path, key, parts, started, len(done), sent)
+
+    def _rows_to_send(self, step: PlannedStep, frame: Any, done: set[int] | frozenset = frozenset()) -> list[dict]:
+        """The rows not yet done, as (row id, row as JSON); embedded images travel as files in the
+        cache's media folder, as in a text step file."""
+        media = Path(step.storage.cache_path) / "media"
+        return [
+            {ROW_ID: i, _ROW_JSON: json.dumps(record, ensure_ascii=False, default=json_default)}
+            for i, record in enumerate(externalize_media(raw_records(frame), media))
+            if i not in done
+        ]
+
+    def _run_global(self, ray: Any, step: PlannedStep, frame: Any) -> Any:
+        """A step that compares rows across the whole dataset (de-duplication): each batch is signed in
+        parallel (``operator.sign``: compact per-row state), then one pass on the driver decides
+        (``operator.decide``); memory holds the signatures, not a second copy of the rows' work."""
+        operator = step.operator
+        keys = operator.bind_keys(step.kwargs)
+        media_root = getattr(step.storage, "media_root", None)
+        todo = self._rows_to_send(step, frame)
+        dataset = ray.data.from_items(todo, override_num_blocks=max(1, -(-len(todo) // self.batch_size)))
+        signed = dataset.map_batches(_sign, fn_args=(operator, keys, media_root), batch_size=self.batch_size,
+                                     batch_format="pandas", max_retries=self.max_retries)
+        signatures: list[Any] = [None] * len(frame)
+        for batch in signed.iter_batches(batch_format="pandas"):
+            for i, signature in zip(batch[ROW_ID].tolist(), batch["_sig"].tolist()):
+                signatures[int(i)] = json.loads(signature)
+        operator.media_root = media_root
+        return operator.decide(frame, signatures, **keys)
+
+    def _finish(self, step: PlannedStep, result: Any, out_path: Path, key: str, parts: dict, started: float,
+                reused: int, sent: int) -> Any:
+        """Write the step file as a single machine would (quality operators: kept rows, rejected beside
+        them), record what it was made from, and return the rows the next step reads."""
+        name = type(step.operator).__name__
+        if hasattr(step.operator, "write_step"):
+            keys = step.operator.bind_keys(step.kwargs)
+            step.operator.write_step(_StepFile(out_path, step.storage), result, keys)
+        else:
+            write_records(str(out_path), result)
+        written = read_frame(str(out_path))
+        record_step_file(out_path, name, key, len(written), parts)
         logger.info(
-            "%s on Ray: rows %d, reused %d, sent to the %s %d, %.1fs -> %s",
-            name, len(frame), len(done), "model" if step.model_backed else "workers", sent,
+            "%s on Ray: rows %d, kept %d, reused %d, sent to the %s %d, %.1fs -> %s",
+            name, len(result), len(written), reused, "model" if step.model_backed else "workers", sent,
             time.perf_counter() - started, out_path,
         )
-        return result
+        return written
 
     def _assemble(self, shard_dir: Path, total: int, name: str) -> Any:
         import pandas as pd

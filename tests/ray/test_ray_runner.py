@@ -159,20 +159,73 @@ def test_shards_read_back_are_checked_and_bad_ones_redone(tmp_path):
     assert sorted(p.name for p in shards.iterdir()) == ["shard-000000000000-aaaa.jsonl"]
 
 
-def test_quality_steps_are_refused_clearly_not_run_per_batch(tmp_path):
+def quality_data(tmp_path, example_images, n=16):
+    images = sorted(example_images.values())
+    rows = [{"id": f"q{i:02d}", "image": [images[i % len(images)]],
+             "conversation": [{"from": "human", "value": f"Describe picture {i}."}]} for i in range(n)]
+    path = tmp_path / "quality.json"
+    path.write_text(json.dumps(rows))
+    return path
+
+
+def step_files(cache):
+    return {p.name: json.loads(p.read_text()) for p in sorted(cache.glob("q_step*.json"))}
+
+
+def served(log):
+    return log.read_text().count("\n") if log.exists() else 0
+
+
+def test_the_filtered_pipeline_on_ray_equals_one_machine_and_each_reuses_the_others_steps(
+        ray_cluster, tmp_path, example_images, caplog):
+    from tests.ray.pipelines import QualityPipeline
+
+    data, log = quality_data(tmp_path, example_images), tmp_path / "served.log"
+    QualityPipeline(data, tmp_path / "local", str(log)).forward()
+    local_calls = served(log)
+    RayPipelineRunner(QualityPipeline(data, tmp_path / "ray", str(log)), num_actors=2, gpus_per_actor=0,
+                      batch_size=3).run()
+    assert served(log) == 2 * local_calls  # the same requests
+    local, on_ray = step_files(tmp_path / "local"), step_files(tmp_path / "ray")
+    # seven step files, the five quality steps' rejected rows beside them, seven meta records
+    assert len(local) == 7 + 5 + 7
+    assert on_ray == local  # every file row for row, and the same keys in the meta records
+    kept = local["q_step7.json"]
+    assert 0 < len(kept) < 16 and local["q_step2.rejected.json"]  # copies of the six photos removed
+    with caplog.at_level("INFO", logger="dataflow"):
+        RayPipelineRunner(QualityPipeline(data, tmp_path / "local", str(log)), num_actors=2, gpus_per_actor=0).run()
+        QualityPipeline(data, tmp_path / "ray", str(log)).forward()
+    assert served(log) == 2 * local_calls  # each reused the other's seven steps
+    assert caplog.text.count("reused the cached result") == 14
+
+
+def test_a_replaced_image_is_seen_by_the_ray_key(ray_cluster, tmp_path, example_images, caplog):
+    import shutil
+
+    from tests.ray.pipelines import QualityPipeline
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name, path in example_images.items():
+        shutil.copy(path, photos / name)
+    data = quality_data(tmp_path, {n: str(photos / n) for n in example_images}, n=6)
+    runner = lambda: RayPipelineRunner(QualityPipeline(data, tmp_path / "ray", None), gpus_per_actor=0)  # noqa: E731
+    runner().run()
+    first = sorted(example_images)[0]
+    shutil.copy(photos / sorted(example_images)[1], photos / first)  # another picture at the same path
+    with caplog.at_level("INFO", logger="dataflow"):
+        runner().run()
+    assert "ImageQualityFilter: recomputing" in caplog.text and "its input data changed" in caplog.text
+
+
+def test_a_gpu_request_on_a_cpu_cluster_fails_at_once(ray_cluster, tmp_path, example_images):
     from dataflow.errors import DataFlowError
-    from dataflow.operators.core_vision import ContextVQAFilter, QADeduplicator
-    from dataflow.utils.storage import FileStorage
+    from tests.ray.pipelines import QualityPipeline
 
-    class Pipeline:
-        def __init__(self):
-            self.storage = FileStorage(str(tmp_path / "in.json"), cache_path=str(tmp_path / "c"))
-            self.filter = ContextVQAFilter()
-            self.dedup = QADeduplicator()
-
-        def forward(self):
-            self.filter.run(storage=self.storage.step(), input_key="x", output_key="y")
-            self.dedup.run(storage=self.storage.step(), input_key="y", output_key="z")
-
-    with pytest.raises(DataFlowError, match=r"cannot run \['ContextVQAFilter', 'QADeduplicator'\] yet"):
-        plan_pipeline(Pipeline())
+    started = time.monotonic()
+    with pytest.raises(DataFlowError, match=r"gpus_per_actor=1, but the cluster has 0 GPU\(s\): set gpus_per_actor=0"):
+        RayPipelineRunner(QualityPipeline(quality_data(tmp_path, example_images), tmp_path / "c"), num_actors=1).run()
+    with pytest.raises(DataFlowError, match=r"num_actors=8 x cpus_per_actor=1 needs 8 CPUs, the cluster has 2"):
+        RayPipelineRunner(QualityPipeline(quality_data(tmp_path, example_images), tmp_path / "c"), num_actors=8,
+                          gpus_per_actor=0).run()
+    assert time.monotonic() - started < 30 and not (tmp_path / "c").exists()

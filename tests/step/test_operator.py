@@ -161,3 +161,43 @@ def test_process_must_write_what_it_declares(tmp_path):
     source.write_text(json.dumps([{"n": 1}]))
     with pytest.raises(Exception, match=r"Sloppy.process\(\) did not write \['x_error'\]"):
         Sloppy(EchoServing()).run(storage_for(tmp_path, source).step())
+
+
+def test_an_upgrade_that_changes_the_refiner_recomputes_it_and_reuses_generation(tmp_path, monkeypatch, caplog):
+    import dataflow.version
+    from dataflow.operators.core_vision import PromptedVQAGenerator, WikiQARefiner
+    from dataflow.operators.core_vision.refine import wikiqa_refiner
+
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps([{"conversation": [{"from": "human", "value": f"q{i}"}]} for i in range(3)]))
+    log = tmp_path / "served.log"
+
+    def run():
+        storage = storage_for(tmp_path, source)
+        PromptedVQAGenerator(EchoServing(log_path=str(log)), show_progress=False).run(storage.step(),
+                                                                                      output_answer_key="vqa")
+        WikiQARefiner().run(storage.step(), input_key="vqa", output_key="context_vqa")
+        return json.loads((tmp_path / "cache" / "t_step2.json").read_text())
+
+    run()
+    assert served(log) == 3
+    # the next release parses differently: its version and the refiner's behaviour change
+    monkeypatch.setattr(dataflow.version, "__version__", dataflow.version.__version__ + ".post1")
+    monkeypatch.setattr(wikiqa_refiner, "parse_wiki_qa", lambda text: {"context": "new parser", "qas": []})
+    with caplog.at_level("INFO", logger="dataflow"):
+        rows = run()
+    assert served(log) == 3  # generation sends the same requests: reused
+    assert "PromptedVQAGenerator: reused the cached result" in caplog.text
+    assert "WikiQARefiner: recomputing" in caplog.text and "the operator's code changed" in caplog.text
+    assert [r["context_vqa"]["context"] for r in rows] == ["new parser"] * 3
+
+
+def test_a_changed_setting_is_named_as_the_reason(tmp_path, caplog):
+    from dataflow.operators.core_vision import ContextVQAFilter
+
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps([{"r": {"context": "word " * 60, "qas": [{"question": "q?", "answer": "word"}]}}]))
+    ContextVQAFilter().run(storage_for(tmp_path, source).step(), input_key="r", output_key="f")
+    with caplog.at_level("INFO", logger="dataflow"):
+        ContextVQAFilter(min_context_words=10).run(storage_for(tmp_path, source).step(), input_key="r", output_key="f")
+    assert "ContextVQAFilter: recomputing" in caplog.text and "its settings changed" in caplog.text

@@ -43,6 +43,7 @@ class ImageDeduplicator(QualityOperator):
     """
 
     output_suffixes = ("_reasons", "_duplicate_of")
+    ray_global = True
 
     def __init__(self, max_distance: int | None = 4, reject_if: str = "any", num_workers: int | None = None):
         if reject_if not in _REJECT_IF:
@@ -66,11 +67,23 @@ class ImageDeduplicator(QualityOperator):
 
     def process(self, frame: Any, input_image_key: str = "image", output_key: str = "image_dedup") -> Any:
         """Return a copy of ``frame`` (every row) with ``output_key``, its reasons and ``_duplicate_of``."""
-        import pandas as pd
 
         require_columns(frame, [input_image_key], type(self).__name__)
-        facts = probe_cells(frame[input_image_key].tolist(), getattr(self, "media_root", None), self.num_workers,
+        return self.decide(frame, self.sign(frame, input_image_key), input_image_key, output_key)
+
+    # -- a global step in two halves: signing (per batch, parallel) and deciding (one pass) -------------
+    def sign(self, frame: Any, input_image_key: str = "image", **_: Any) -> list[list[dict]]:
+        """Per row, each image's SHA-256 and perceptual hash (or why it could not be read)."""
+        facts = probe_cells(frame[input_image_key].tolist(), self.media_root, self.num_workers,
                             content=False, hashes=True)
+        return [[{"sha256": f.sha256, "phash": f.phash, "error": f.error} for f in row] for row in facts]
+
+    def decide(self, frame: Any, signatures: list[list[dict]], input_image_key: str = "image",
+               output_key: str = "image_dedup") -> Any:
+        """``process()``'s result from the rows and their signatures (``sign``), in one pass."""
+        import pandas as pd
+
+        facts = [[ImageFacts(sha256=s["sha256"], phash=s["phash"], error=s["error"]) for s in row] for row in signatures]
         near = self._near_matches(facts)
         kept_rows: set[int] = set()
         kept_sha: dict[str, int] = {}

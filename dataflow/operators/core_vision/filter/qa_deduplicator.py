@@ -56,6 +56,7 @@ class QADeduplicator(QualityOperator):
     """
 
     output_suffixes = ("_reasons", "_duplicate_of", "_near_duplicate_of")
+    ray_global = True
 
     def __init__(
         self,

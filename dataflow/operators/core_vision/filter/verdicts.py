@@ -13,10 +13,11 @@ from dataflow.storage.formats import write_records
 class QualityOperator(StepOperator):
     """Base of the quality operators: ``process()`` keeps every row and adds ``{output_key}`` (null for a
     rejected row) and ``{output_key}_reasons``; ``run()`` writes the kept rows as the next step and the
-    rejected ones beside it. The deduplicator compares rows across the whole dataset, so the Ray
-    runner, which runs ``process()`` per batch, does not run these yet (``ray_supported``)."""
+    rejected ones beside it. Row-local ones run per batch on Ray; the de-duplicators compare rows
+    across the whole dataset (``ray_global``): they split ``process()`` into ``sign`` (per batch)
+    and ``decide`` (one pass)."""
 
-    ray_supported = False
+    ray_global = False  # True: compares rows across the dataset; Ray signs batches, then decides in one pass
     output_suffixes = ("_reasons",)
 
     def write_step(self, step: Any, out: Any, keys: dict) -> str:
