@@ -93,7 +93,8 @@ def _sign(batch: Any, operator: Any, keys: dict, media_root: str | None) -> Any:
     frame = _decode(batch)
     operator.media_root = media_root
     signatures = operator.sign(frame.drop(columns=[ROW_ID]), **keys)
-    return pd.DataFrame({ROW_ID: frame[ROW_ID].tolist(), "_sig": [json.dumps(s) for s in signatures]})
+    encode = lambda value: value.tolist() if hasattr(value, "tolist") else repr(value)  # noqa: E731 - numpy arrays
+    return pd.DataFrame({ROW_ID: frame[ROW_ID].tolist(), "_sig": [json.dumps(s, default=encode) for s in signatures]})
 
 
 _ROW_JSON = "_row_json"

@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 import re
 from typing import Any
 
+from dataflow.text.wikiqa import structured
 from dataflow.text.wikiqa import vocabulary as V
 
 __all__ = ["empty_result", "parse_wiki_qa"]
@@ -59,7 +59,7 @@ _LINK = re.compile(r"\[([^\]]+)\]\((?:[^)\s]+)\)")
 _BOLD = re.compile(r"\*\*|__")
 _ITALIC_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _ITALIC_UNDERSCORE = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
-_HEADING = re.compile(r"^\s*#{1,6}\s*")
+_HEADING = re.compile(r"^\s*#{1,6}(?=\s|$)\s*")  # "#1" is a number, not a heading
 _QUOTE = re.compile(r"^\s*(?:>\s*)+")
 # Any other pictograph opening a line ("🏛️ Article") is decoration; the label symbols are not.
 _PICTOGRAPH = rf"(?!{_alt(V.QUESTION_SYMBOLS + V.ANSWER_SYMBOLS)})[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55][\uFE0F\u200d]*"
@@ -75,7 +75,10 @@ def _unbullet(body: str) -> tuple[str, bool]:
     return stripped, stripped != body
 _NUMBER = re.compile(
     r"^\s*\(?(\d{1,3})((?:\.\d{1,3})+)[.)]?\s+"  # two-level: "1.1 ", "2.3) "
-    r"|^\s*\(?(\d{1,3})[.)]\s+|^\s*\(?(\d{1,3})[.)](?=\*\*|__)"
+    r"|^\s*\(?(\d{1,3})[.)/]\s+|^\s*\(?(\d{1,3})[.)](?=\*\*|__)"  # "1. ", "(1) ", "1/ ", "1.**"
+    r"|^\s*(?:\#|No\.?\s*|№\s*)(\d{1,3})[.):]?\s+"  # "#1 ", "No. 1 "
+    r"|^\s*\(?([a-h])\)\s+"  # "(a) ", "b) "
+    r"|^\s*\(?(?=[IVX])((?:X{0,2})(?:IX|IV|V?I{0,3}))[.)]\s+(?=\S)"  # roman: "I. ", "IV) "
 )
 _RULE = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:=\s*){3,})\s*$")
 _FENCE = re.compile(r"^\s*```")
@@ -175,7 +178,8 @@ def _label(words, letters: str, symbols) -> re.Pattern:
     long_words = _alt(w for w in words if len(w) > 1 or not w.isascii())  # "问" and "答" are words
     return re.compile(
         r"^(?:"
-        rf"(?:(?i:{long_words})|[{letters}]){_NUM}{_PAREN}(?:{_SEP}|(?=\s)|$)"  # numbered: "Q1:", "问题一："
+        rf"[\[(<](?:(?i:{long_words})|[{letters}])(?:{_NUM})?[\])>]\s*(?:[:\uff1a.]\s*)?"  # "[Q]", "(A)", "<Q1>"
+        rf"|(?:(?i:{long_words})|[{letters}]){_NUM}{_PAREN}(?:{_SEP}|(?=\s)|$)"  # numbered: "Q1:", "问题一："
         rf"|(?i:{long_words}){_PAREN}(?:{_SEP}|$)"  # "Question:", "答案："
         rf"|[{letters}]{_PAREN}{_SEP}"  # "Q." / "A:"
         rf"|(?:{_alt(symbols)})"  # "❓ ..." / "✅ ..."
@@ -184,22 +188,42 @@ def _label(words, letters: str, symbols) -> re.Pattern:
 
 
 _Q_LABEL = _label(V.QUESTION_WORDS, "Qq", V.QUESTION_SYMBOLS)
+# The label regexes try every word of every language: a cheap look at the line's first word first.
+_LABEL_WORDS = tuple(w.lower() for w in V.QUESTION_WORDS + V.ANSWER_WORDS)
+_LABEL_HEADS = frozenset(w.split()[0].rstrip(".") for w in _LABEL_WORDS) | {"q", "a"}
+_LABEL_SYMBOLS = tuple(V.QUESTION_SYMBOLS + V.ANSWER_SYMBOLS)
+_HEAD = re.compile(r"[\[(<]?([^\s:\uff1a.)\]>\d#]+)")
+
+
+def _may_be_label(clean: str) -> bool:
+    """Whether ``clean`` can start with a label at all (its first word is a label word, or it starts
+    with one written without a space, as in Chinese and Japanese, or with a label symbol)."""
+    head = _HEAD.match(clean)
+    if head and head.group(1).lower() in _LABEL_HEADS:
+        return True
+    lowered = clean.lstrip("[(<").lower()
+    return lowered.startswith(_LABEL_WORDS) or clean.startswith(_LABEL_SYMBOLS)
 _A_LABEL = _label(V.ANSWER_WORDS, "A", V.ANSWER_SYMBOLS)
-_QMARKS = ("?", "\uff1f")
+_QMARKS = tuple(V.QUESTION_MARKS)
+_LONG_ANSWER_WORDS = _alt(w for w in V.ANSWER_WORDS if len(w) > 1 or not w.isascii())
 _INLINE_ANSWER = re.compile(
-    r"(?:(?<=[?\uff1f])|\s)[-\u2013\u2014|]?\s*\(?(?:Answer|ANSWER|answer|Ans|A|答案|回答|答)\s*\d*\s*[:\uff1a]\s*"
+    rf"(?:(?<=[{''.join(_QMARKS)}])|\s)[-\u2013\u2014|]?\s*[(\[]?(?:(?i:{_LONG_ANSWER_WORDS})|A)\s*\d*[)\]]?\s*[:\uff1a]\s*"
 )
 _ANNOTATION = re.compile(rf"^(?i:{_alt(V.ANNOTATION_LABELS)}){_PAREN}\s*[:\uff1a]")
 _REFERENCES = re.compile(rf"^(?i:{_alt(V.REFERENCE_HEADERS)})\s*[:\uff1a]?$")
 
 
+_GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+
+
 def _has_qmark(text: str) -> bool:
-    return "?" in text or "\uff1f" in text
+    """A question mark of any script is in ``text`` (Greek writes ";")."""
+    return any(m in text for m in _QMARKS) or (";" in text and bool(_GREEK.search(text)))
 
 
 _ARTICLE_LABEL = re.compile(
-    r"^(?P<label>(?:the\s+)?(?:wikipedia(?:[- ]style)?\s+(?:article|entry)(?:\s+title)?|wiki\s+article|"
-    rf"article(?:\s+title)?|wikipedia|context|passage|title|heading|标题|{_alt(V.ARTICLE_HEADERS_ZH)}))"
+    r"^\[?(?P<label>(?:the\s+)?(?:wikipedia(?:[- ]style)?\s+(?:article|entry)(?:\s+title)?|wiki\s+article|"
+    rf"article(?:\s+title)?|wikipedia|context|passage|title|heading|标题|{_alt(V.ARTICLE_HEADERS)}))\]?"
     r"\s*(?:[:\uff1a]\s*(?P<rest>.*)|$)",
     re.I,
 )
@@ -239,13 +263,15 @@ _QA_TAIL_TOPIC = {"article", "text", "passage", "image", "above", "context", "wi
 
 
 _QA_HEADERS_ZH = frozenset(V.QA_HEADERS_ZH)
+_QA_HEADERS = frozenset(h.replace(" ", "") for h in V.QA_HEADERS)
 
 
 def _is_qa_header(clean: str) -> bool:
     """``clean`` (a demarked line) is a header that opens the question/answer section."""
     if _has_qmark(clean) or len(clean) > 100 or clean.endswith("."):
         return False
-    if clean.rstrip(":\uff1a ").replace(" ", "") in _QA_HEADERS_ZH:
+    bare = clean.strip("[]() ").rstrip(":\uff1a ").replace(" ", "")
+    if bare in _QA_HEADERS_ZH or bare.lower() in _QA_HEADERS:
         return True
     tokens = re.findall(r"[a-z]+", clean.lower())
     for i, token in enumerate(tokens):  # drop "based on the article" and similar tails
@@ -292,13 +318,13 @@ class _Line:
             self.kind = "empty"
         elif _REFERENCES.match(clean):
             self.kind = "references"
-        elif _ANNOTATION.match(clean) and not _Q_LABEL.match(clean) and not _A_LABEL.match(clean):
+        elif _ANNOTATION.match(clean) and not (_may_be_label(clean) and (_Q_LABEL.match(clean) or _A_LABEL.match(clean))):
             self.kind = "annotation"
         elif _is_qa_header(clean):
             self.kind = "header"
-        elif m := _Q_LABEL.match(clean):
+        elif _may_be_label(clean) and (m := _Q_LABEL.match(clean)):
             self.kind, self.text = "question", m["rest"].strip()
-        elif m := _A_LABEL.match(clean):
+        elif _may_be_label(clean) and (m := _A_LABEL.match(clean)):
             self.kind, self.text = "answer", m["rest"].strip()
         elif _is_qa_intro(clean) and not self.numbered:
             self.kind = "header"
@@ -312,6 +338,8 @@ def _line(raw: str) -> _Line:
 
 def _split_inline_answer(question: str) -> tuple[str, str | None]:
     """``"What is X? Answer: Y"`` -> ``("What is X?", "Y")``."""
+    if ":" not in question and "\uff1a" not in question:
+        return question, None
     match = _INLINE_ANSWER.search(question)
     if match and match.start() > 0:
         answer = question[match.end() :].strip()
@@ -322,13 +350,16 @@ def _split_inline_answer(question: str) -> tuple[str, str | None]:
 
 
 def _split_at_question_mark(text: str) -> tuple[str, str | None]:
-    """``"What is X? Paris."`` -> ``("What is X?", "Paris.")`` for unlabelled items."""
-    marks = [i for i in (text.find("?"), text.find("\uff1f")) if i >= 0]
+    """``"What is X? Paris."`` -> ``("What is X?", "Paris.")`` for unlabelled items; the separator
+    between them (``=>``, ``|``, a dash, a tab) is dropped."""
+    marks = [i for i in (text.find(m) for m in _QMARKS) if i >= 0]
+    if _GREEK.search(text) and ";" in text:
+        marks.append(text.find(";"))
     idx = min(marks) if marks else -1
     if idx < 0 or idx == len(text) - 1:
         return text, None
     rest = text[idx + 1 :].strip()
-    rest = re.sub(r"^[-\u2013\u2014:\uff1a|]+\s*", "", rest)
+    rest = re.sub(r"^(?:[-\u2013\u2014:\uff1a|=>\u21d2\u2192]+\s*)+", "", rest)
     if not rest or rest.endswith(_QMARKS):
         return text, None
     return text[: idx + 1].strip(), rest
@@ -488,15 +519,43 @@ _DANGLING = re.compile(
 )
 
 
+_CITATION = re.compile(
+    r"\s*(?:[(\[](?:[^()\[\]]*\b(?:paragraph|para|sentence|line|section|source|sources|see|cited|citation|"
+    r"found in|from the (?:article|text|passage)|reference|ref)\b[^()\[\]]*)[)\]]|\[\d{1,3}\])\s*$",
+    re.I,
+)
+_QUOTES = (('"', '"'), ("\u201c", "\u201d"), ("\u00ab", "\u00bb"), ("\u300c", "\u300d"), ("'", "'"), ("\u2018", "\u2019"))
+
+
+_QUOTE_OPENERS = tuple(left for left, _ in _QUOTES)
+
+
+def _unquote(text: str) -> str:
+    """``text`` without outer quotes (straight, curly, guillemets, corner brackets) around all of it."""
+    if not text.startswith(_QUOTE_OPENERS):
+        return text
+    for left, right in _QUOTES:
+        inner = text[1:-1]
+        if len(text) > 2 and text.startswith(left) and text.endswith(right) and left not in inner and right not in inner:
+            return text[1:-1].strip()
+    return text
+
+
+def _clean_question(question: str) -> str:
+    return _unquote(question.strip())
+
+
 def _clean_answer(answer: str) -> str:
     answer = re.sub(r"^[-\u2013\u2014:|]+\s*", "", answer).strip()
+    if answer.endswith((")", "]")):
+        answer = _CITATION.sub("", answer).strip()
     if answer.startswith("(") and answer.endswith(")"):
         answer = answer[1:-1].strip()
-    return answer
+    return _unquote(answer)
 
 
 def _finish_pairs(raw_pairs: list[tuple[str, str]]) -> list[dict]:
-    pairs = [(q.strip(), _clean_answer(a)) for q, a in raw_pairs]
+    pairs = [(_clean_question(q), _clean_answer(a)) for q, a in raw_pairs]
     if pairs:
         q, a = pairs[-1]
         others = [x for _, x in pairs[:-1] if x]
@@ -512,15 +571,14 @@ def _finish_pairs(raw_pairs: list[tuple[str, str]]) -> list[dict]:
 
 
 def _distinct(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Each pair once: a decoding loop repeats pairs, and its last, cut-off copy is a prefix."""
-    answers: dict[str, list[str]] = {}
-    out = []
+    """Pairs without back-to-back repeats: a decoding loop repeats the pair it is stuck on (its last,
+    cut-off copy a prefix of it). The same pair again later is kept: a model may ask it twice."""
+    out: list[tuple[str, str]] = []
     for q, a in pairs:
-        key = " ".join(q.lower().split())
-        earlier = answers.setdefault(key, [])
-        if any(e == a.lower() or e.startswith(a.lower()) for e in earlier):
-            continue
-        earlier.append(a.lower())
+        if out:
+            last_q, last_a = out[-1]
+            if " ".join(q.lower().split()) == " ".join(last_q.lower().split()) and last_a.lower().startswith(a.lower()):
+                continue
         out.append((q, a))
     return out
 
@@ -537,15 +595,20 @@ def _table_cells(line: str) -> list[str]:
     return [_demark(c) for c in body.split("|")]
 
 
+def _names(cell: str, words: tuple[str, ...]) -> bool:
+    """A table header cell naming a question (or answer) column: a label word, alone or in a phrase."""
+    cell = cell.strip().rstrip(":").strip()
+    return cell in words or cell.rstrip("s") in words or any(len(w) > 2 and w in cell for w in words)
+
+
 def _find_table(lines: list[str]) -> tuple[int, int, list[tuple[str, str]]] | None:
     """The first markdown table with Question and Answer columns: (start, end, pairs)."""
     for i, line in enumerate(lines):
         if not line.lstrip().startswith("|"):
             continue
         cells = [c.lower() for c in _table_cells(line)]
-        q_col = next((j for j, c in enumerate(cells) if c in ("q", "question", "questions") or "question" in c or "问题" in c), None)
-        a_col = next((j for j, c in enumerate(cells) if c in ("a", "answer", "answers") or "answer" in c
-                      or "答案" in c or "回答" in c), None)
+        q_col = next((j for j, c in enumerate(cells) if _names(c, V.QUESTION_WORDS)), None)
+        a_col = next((j for j, c in enumerate(cells) if _names(c, V.ANSWER_WORDS)), None)
         if q_col is None or a_col is None or q_col == a_col:
             continue
         pairs = []
@@ -620,37 +683,23 @@ def _parse_json_payload(payload: Any) -> tuple[str | None, list[tuple[str, str]]
     return context, qas
 
 
-def _try_json(text: str) -> dict | None:
-    candidates: list[tuple[str, str]] = []  # (json text, text outside it)
-    for match in _FENCED.finditer(text):
-        candidates.append((match.group(1), text[: match.start()] + "\n" + text[match.end() :]))
-    stripped = text.strip()
-    if stripped[:1] in "{[":
-        candidates.append((stripped, ""))
-    elif not candidates and _JSON_QA_KEY.search(text):
-        # A JSON object inside prose ("Here is the JSON: {...}").
-        first, last = text.find("{"), text.rfind("}")
-        if 0 <= first < last:
-            candidates.append((text[first : last + 1], text[:first]))
-    for payload_text, outside in candidates:
-        try:
-            payload = json.loads(payload_text, strict=False)
-        except ValueError:
-            continue
-        context, qas = _parse_json_payload(payload)
-        if qas is None and context is None:
-            continue
-        if context is None:
-            context = _article_text(outside.split("\n"))
-        else:
-            context = _article_text(_normalize(context).split("\n"))
-        return {"context": context, "qas": _finish_pairs(qas or [])}
-    return None
+def _try_structured(text: str) -> dict | None:
+    """``{context, qas}`` from a JSON, JSON Lines, YAML, TOML or XML-like block, when the text holds one."""
+    found = structured.extract(text)
+    if found is None:
+        return None
+    article, pairs, outside = found
+    if article:
+        context = _article_text(_normalize(article).split("\n"))
+    else:
+        context = _article_text(outside.split("\n"))
+    return {"context": context, "qas": _finish_pairs([(_demark(q), _demark(a)) for q, a in pairs])}
 
 
 # ------------------------------------------------------------------------------------------
 # article
 # ------------------------------------------------------------------------------------------
+_SETEXT = re.compile(r"^\s*(?:={3,}|-{3,})\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?:(?!\1).)+\1\s*:?\s*$")
 _WIKI_HEADING = re.compile(r"^\s*(=+)\s*[^=].*?\s*\1\s*$")
 
@@ -671,7 +720,12 @@ def _article_text(lines: list[str]) -> str:
             current = []
 
     first_content = True
-    for raw in lines:
+    setext = {i for i in range(len(lines) - 1)
+              if lines[i].strip() and _SETEXT.match(lines[i + 1]) and not _RULE.match(lines[i])}
+    for k, raw in enumerate(lines):
+        if k in setext:  # a title underlined with === or ---
+            close()
+            continue
         if not raw.strip() or _RULE.match(raw) or _FENCE.match(raw):
             close()
             continue
@@ -770,7 +824,7 @@ def parse_wiki_qa(text: Any) -> dict:
     if not text or _ERROR.match(text):
         return empty_result()
 
-    result = _try_json(text)
+    result = _try_structured(text)
     if result is None:
         lines = text.split("\n")
         table = _find_table(lines)

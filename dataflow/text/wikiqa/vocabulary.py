@@ -4,9 +4,50 @@ A new language or label style is a new entry here, not a new branch in the parse
 (``wikiqa.py`` compiles these tables into its patterns once, at import).
 """
 
-# Label words before a question / an answer ("Question 1:", "Q:", "问题一：", "问：").
-QUESTION_WORDS = ("question", "ques.", "ques", "q", "问题", "提问", "问")
-ANSWER_WORDS = ("answers", "answer", "ans.", "ans", "a", "答案", "回答", "解答", "答")
+# Label words before a question / an answer ("Question 1:", "Q:", "问题一：", "问："), per language.
+# One row a language: (question words, answer words, article headers, QA section headers).
+LANGUAGES = {
+    "en": (("question", "ques.", "ques", "q"), ("answers", "answer", "ans.", "ans", "a"),
+           (), ("questions and answers", "question and answer pairs")),
+    "zh": (("问题", "提问", "问", "問題", "問"), ("答案", "回答", "解答", "答", "答覆"),
+           ("维基百科文章", "维基百科条目", "维基百科", "百科文章", "文章", "正文", "背景知识", "背景", "上下文", "文章内容",
+            "維基百科文章", "文章內容"),
+           ("问答对", "问答", "问题与答案", "问题和答案", "问答部分", "问题", "常见问题", "问题及答案", "问答环节", "问答题",
+            "問答", "問答對", "問題與答案", "問題和答案")),
+    "de": (("frage",), ("antwort",), ("artikel", "wikipedia-artikel"), ("fragen und antworten", "fragen & antworten")),
+    "fr": (("question",), ("réponse", "reponse"), ("article",), ("questions et réponses", "questions-réponses")),
+    "es": (("pregunta",), ("respuesta",), ("artículo", "articulo"), ("preguntas y respuestas",)),
+    "it": (("domanda",), ("risposta",), ("articolo",), ("domande e risposte",)),
+    "pt": (("pergunta", "questão"), ("resposta",), ("artigo",), ("perguntas e respostas",)),
+    "nl": (("vraag",), ("antwoord",), ("artikel",), ("vragen en antwoorden",)),
+    "ru": (("вопрос",), ("ответ",), ("статья",), ("вопросы и ответы",)),
+    "uk": (("питання", "запитання"), ("відповідь",), ("стаття",), ("питання та відповіді", "питання і відповіді")),
+    "pl": (("pytanie",), ("odpowiedź", "odpowiedz"), ("artykuł", "artykul"), ("pytania i odpowiedzi",)),
+    "cs": (("otázka",), ("odpověď",), ("článek",), ("otázky a odpovědi",)),
+    "tr": (("soru",), ("cevap", "yanıt"), ("makale",), ("sorular ve cevaplar", "soru ve cevaplar")),
+    "vi": (("câu hỏi",), ("trả lời", "đáp án", "câu trả lời"), ("bài viết",), ("câu hỏi và trả lời", "hỏi đáp")),
+    "id": (("pertanyaan",), ("jawaban",), ("artikel",), ("pertanyaan dan jawaban", "tanya jawab")),
+    "ms": (("soalan",), ("jawapan",), ("artikel",), ("soalan dan jawapan",)),
+    "hi": (("प्रश्न", "सवाल"), ("उत्तर", "जवाब"), ("लेख",), ("प्रश्न और उत्तर", "प्रश्नोत्तर")),
+    "th": (("คำถาม",), ("คำตอบ",), ("บทความ",), ("คำถามและคำตอบ",)),
+    "el": (("ερώτηση",), ("απάντηση",), ("άρθρο",), ("ερωτήσεις και απαντήσεις",)),
+    "ja": (("質問", "問題", "問い", "問"), ("回答", "答え", "解答", "答"), ("記事", "本文"), ("質問と回答", "質疑応答", "問答")),
+    "ko": (("질문", "문제"), ("답변", "정답", "답"), ("기사", "본문"), ("질문과 답변", "질의응답")),
+    "ar": (("سؤال", "السؤال"), ("جواب", "إجابة", "الإجابة", "الجواب"), ("مقالة", "المقالة", "مقال"), ("أسئلة وأجوبة", "أسئلة وإجابات")),
+    "he": (("שאלה",), ("תשובה",), ("מאמר", "ערך"), ("שאלות ותשובות",)),
+    "fa": (("پرسش", "سوال", "سؤال"), ("پاسخ", "جواب"), ("مقاله",), ("پرسش و پاسخ", "سوالات و پاسخ ها")),
+    "sv": (("fråga",), ("svar",), ("artikel",), ("frågor och svar",)),
+    "da": (("spørgsmål",), ("svar",), ("artikel",), ("spørgsmål og svar",)),
+    "no": (("spørsmål",), ("svar",), ("artikkel",), ("spørsmål og svar",)),
+    "fi": (("kysymys",), ("vastaus",), ("artikkeli",), ("kysymykset ja vastaukset", "kysymyksiä ja vastauksia")),
+    "ro": (("întrebare", "intrebare"), ("răspuns", "raspuns"), ("articol",), ("întrebări și răspunsuri",)),
+    "hu": (("kérdés",), ("válasz",), ("cikk",), ("kérdések és válaszok",)),
+    "tl": (("tanong",), ("sagot",), ("artikulo",), ("mga tanong at sagot",)),
+}
+QUESTION_WORDS = tuple(dict.fromkeys(w for q, _, _, _ in LANGUAGES.values() for w in q))
+ANSWER_WORDS = tuple(dict.fromkeys(w for _, a, _, _ in LANGUAGES.values() for w in a))
+# Question marks of the scripts models write in (Greek writes ";" and Arabic/Persian "؟").
+QUESTION_MARKS = ("?", "\uff1f", "\u061f", "\u037e", "\u055e", "\u2047")
 # Symbols that mark a question / an answer by themselves ("❓ What ...?", "✅ Paris").
 QUESTION_SYMBOLS = ("❓", "❔", "🤔", "🙋")
 ANSWER_SYMBOLS = ("✅", "✔️", "✔", "💡", "🟢")
@@ -19,9 +60,23 @@ NUMERAL_WORDS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", 
 LABEL_SEPARATORS = (":", "：", "、", ".", ")", "]", "）")
 
 # Headers that open the article (matched after markdown and a trailing colon are removed).
-ARTICLE_HEADERS_ZH = ("维基百科文章", "维基百科条目", "维基百科", "百科文章", "文章", "正文", "背景知识", "背景", "上下文", "文章内容")
+ARTICLE_HEADERS = tuple(dict.fromkeys(w for _, _, art, _ in LANGUAGES.values() for w in art))
+ARTICLE_HEADERS_ZH = LANGUAGES["zh"][2]
 # Headers that open the QA section, besides the English ones the parser derives from words.
-QA_HEADERS_ZH = ("问答对", "问答", "问题与答案", "问题和答案", "问答部分", "问题", "常见问题", "问题及答案", "问答环节", "问答题")
+QA_HEADERS = tuple(dict.fromkeys(w for _, _, _, qa in LANGUAGES.values() for w in qa))
+QA_HEADERS_ZH = LANGUAGES["zh"][3]
+
+# Keys of structured output (JSON, YAML, TOML, XML tags), as data: what names an article, a list of
+# pairs, a question and an answer. Shape decides first; these break ties.
+ARTICLE_KEYS = ("context", "article", "wikipedia_article", "wiki_article", "wiki", "passage", "text", "content", "body",
+                "document", "paragraph", "story", "artikel", "article_text", "background")
+TITLE_KEYS = ("title", "heading", "name", "topic", "subject")
+QAS_KEYS = ("qas", "qa_pairs", "qa", "question_answer_pairs", "questions_and_answers", "question_answers", "questions",
+            "pairs", "faq", "faqs", "items", "qa_list", "qapairs")
+QUESTION_KEYS = ("question", "q", "query", "prompt", "ask", "frage", "pregunta", "domanda", "pergunta", "вопрос",
+                 "问题", "質問", "질문", "soru", "pytanie", "vraag")
+ANSWER_KEYS = ("answer", "a", "response", "reply", "solution", "antwort", "respuesta", "réponse", "risposta", "resposta",
+               "ответ", "答案", "回答", "답변", "cevap", "odpowiedź", "antwoord", "answers", "ans")
 # Headers of trailing lists that are not part of the article and hold no QA pairs.
 REFERENCE_HEADERS = ("references", "reference", "see also", "further reading", "external links", "sources", "source",
                      "bibliography", "citations", "notes and references", "works cited", "参考文献", "参考资料", "参见",

@@ -14,6 +14,9 @@ from dataflow.storage.media import is_url
 from dataflow.text.match import normalize_answer, text_tokens
 
 
+_SIGN_CHUNK = 4096
+
+
 def _crc32(data: bytes) -> int:
     return zlib.crc32(data)  # deterministic across runs, unlike hash(); fast
 
@@ -92,25 +95,26 @@ class QADeduplicator(QualityOperator):
             return [" ".join(tokens).encode()] if tokens else []
         return [" ".join(tokens[i : i + n]).encode() for i in range(len(tokens) - n + 1)]
 
-    def signatures(self, contexts: list[str | None]) -> list[list[int] | None]:
-        """Each article's MinHash signature (``num_perm`` integers; None without text). Rows are
+    def signatures(self, contexts: list[str | None]) -> list[Any]:
+        """Each article's MinHash signature (``num_perm`` uint64 values; None without text). Rows are
         independent here, so batches can be signed apart (in parallel, on Ray) and decided together."""
         try:
             from datasketch import MinHash
         except ImportError:
             raise MissingDependencyError("datasketch", "quality", "QADeduplicator") from None
-        shingles = [self._shingles(c) if isinstance(c, str) else [] for c in contexts]
-        with_text = [i for i, s in enumerate(shingles) if s]
-        hashes = MinHash.bulk([shingles[i] for i in with_text], num_perm=self.num_perm, hashfunc=_crc32)
-        out: list[list[int] | None] = [None] * len(contexts)
-        for i, minhash in zip(with_text, hashes):
-            out[i] = minhash.hashvalues.tolist()
+        out: list[Any] = [None] * len(contexts)
+        for start in range(0, len(contexts), _SIGN_CHUNK):  # shingles of one chunk at a time in memory
+            shingles = [self._shingles(c) if isinstance(c, str) else [] for c in contexts[start : start + _SIGN_CHUNK]]
+            with_text = [i for i, s in enumerate(shingles) if s]
+            hashes = MinHash.bulk([shingles[i] for i in with_text], num_perm=self.num_perm, hashfunc=_crc32)
+            for i, minhash in zip(with_text, hashes):
+                out[start + i] = minhash.hashvalues
         return out
 
     def near_duplicates(self, contexts: list[str | None], signatures: list | None = None) -> list[int | None]:
         """For each article, the index of an earlier near duplicate (or None); from ``signatures`` when given."""
-        from datasketch import LeanMinHash, MinHash, MinHashLSH
         import numpy as np
+        from datasketch import LeanMinHash, MinHash, MinHashLSH
 
         if signatures is None:
             signatures = self.signatures(contexts)
@@ -118,7 +122,7 @@ class QADeduplicator(QualityOperator):
         # datasketch 2 wants the scheme of signatures made elsewhere: the one this version makes by default
         scheme = getattr(MinHash(num_perm=self.num_perm), "scheme", None)
         extra = {"scheme": scheme} if scheme is not None else {}
-        by_row = {i: LeanMinHash(MinHash(num_perm=self.num_perm, hashvalues=np.asarray(sig, dtype=np.uint64), **extra))
+        by_row = {i: LeanMinHash(seed=1, hashvalues=np.asarray(sig, dtype=np.uint64), **extra)
                   for i, sig in enumerate(signatures) if sig is not None}
         found: list[int | None] = [None] * len(signatures)
         for i, minhash in by_row.items():

@@ -1,0 +1,344 @@
+"""Structured output first: find JSON, JSON Lines, YAML, TOML or XML-like blocks anywhere in a model's
+text and read the article and the QA pairs from them by shape, not by key name.
+
+The pairs are a list of records with a question-like and an answer-like field (a key from the
+vocabulary, or a value ending with a question mark and the other text value), or a list of
+``[question, answer]`` pairs, or a mapping from questions to answers; the article is the longest
+prose string outside them, with article-like key names breaking ties. Parsing is tolerant: trailing
+commas are ignored and a block cut off by the token limit keeps its complete pairs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable, Iterator
+
+from dataflow.text.wikiqa import vocabulary as V
+
+Pairs = list[tuple[str, str]]
+
+_FENCED = re.compile(r"```[ \t]*(?P<lang>[A-Za-z]*)[ \t]*\n(?P<body>.*?)(?:\n```|\Z)", re.S)
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_QMARK_END = tuple(V.QUESTION_MARKS)
+
+
+def _key(name: Any) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+_Q_KEYS, _A_KEYS = frozenset(map(_key, V.QUESTION_KEYS)), frozenset(map(_key, V.ANSWER_KEYS))
+_ARTICLE_KEYS, _TITLE_KEYS = frozenset(map(_key, V.ARTICLE_KEYS)), frozenset(map(_key, V.TITLE_KEYS))
+_QAS_KEYS = frozenset(map(_key, V.QAS_KEYS))
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, list) and value and all(isinstance(v, (str, int, float)) for v in value):
+        return ", ".join(str(v).strip() for v in value)
+    return None
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip().endswith(_QMARK_END)
+
+
+# ----------------------------------------------------------------------------------------------
+# pairs by shape
+# ----------------------------------------------------------------------------------------------
+def _pair_of(record: Any) -> tuple[str, str] | None:
+    """(question, answer) of one record: a dict with question- and answer-like fields, or a 2-list."""
+    if isinstance(record, (list, tuple)) and len(record) == 2:
+        q, a = _text(record[0]), _text(record[1])
+        return (q, a) if q and a is not None and _is_question(q) else None
+    if not isinstance(record, dict):
+        return None
+    fields = {_key(k): v for k, v in record.items()}
+    q = next((_text(fields[k]) for k in fields if k in _Q_KEYS or k.rstrip("_0123456789") in _Q_KEYS), None)
+    a = next((_text(fields[k]) for k in fields if k in _A_KEYS or k.rstrip("_0123456789") in _A_KEYS), None)
+    if q is None:  # by shape: the value that reads as a question, and the other text value
+        texts = [(k, _text(v)) for k, v in fields.items() if _text(v)]
+        asked = [k for k, t in texts if _is_question(t)]
+        if len(asked) == 1:
+            q = dict(texts)[asked[0]]
+            rest = [t for k, t in texts if k != asked[0] and k not in _TITLE_KEYS]
+            a = a if a is not None else (rest[0] if len(rest) == 1 else None)
+    return (q, a) if q and a is not None else None
+
+
+def _pairs_in(value: Any) -> Pairs | None:
+    """The pairs a value holds, if it is a QA list (or a question -> answer mapping)."""
+    if isinstance(value, list) and value:
+        pairs = [p for p in map(_pair_of, value) if p]
+        return pairs if len(pairs) >= max(1, len(value) // 2) else None
+    if isinstance(value, dict) and value and all(isinstance(k, str) and _is_question(k) for k in value):
+        pairs = [(k.strip(), _text(v)) for k, v in value.items() if _text(v) is not None]
+        return pairs or None
+    return None
+
+
+def _walk(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    yield path, value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(v, path + (_key(k),))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, path + (i,))
+
+
+def read_payload(payload: Any) -> tuple[str | None, Pairs] | None:
+    """(article, pairs) of a parsed structure, or None when it holds no QA pairs.
+
+    Among the QA lists the largest wins (a key from the vocabulary breaks ties); the article is the
+    longest string outside it, preferring article-like keys and leaving titles out.
+    """
+    if isinstance(payload, dict) and len(payload) == 2 and set(map(_key, payload)) <= _Q_KEYS | _A_KEYS:
+        payload = [payload]  # one pair alone
+    candidates = []
+    for path, value in _walk(payload):
+        pairs = _pairs_in(value)
+        if pairs:
+            named = bool(path) and isinstance(path[-1], str) and path[-1] in _QAS_KEYS
+            candidates.append((len(pairs), named, -len(path), path, pairs))
+    if not candidates:
+        return None
+    *_, qa_path, pairs = max(candidates, key=lambda c: c[:3])
+    texts = []
+    for path, value in _walk(payload):
+        if isinstance(value, str) and path[: len(qa_path)] != qa_path and value.strip():
+            name = next((p for p in reversed(path) if isinstance(p, str)), "")
+            if name in _TITLE_KEYS or name in _Q_KEYS or name in _A_KEYS:
+                continue
+            texts.append((name in _ARTICLE_KEYS, len(value), value.strip()))
+    article = max(texts)[2] if texts else None
+    return article, pairs
+
+
+# ----------------------------------------------------------------------------------------------
+# tolerant parsers
+# ----------------------------------------------------------------------------------------------
+def loads_json(text: str) -> Any:
+    """JSON, tolerating trailing commas and a tail cut off by the token limit (complete values kept)."""
+    for candidate in (text, _TRAILING_COMMA.sub(r"\1", text)):
+        try:
+            return json.loads(candidate, strict=False)
+        except ValueError:
+            pass
+    return _cut_json(_TRAILING_COMMA.sub(r"\1", text))
+
+
+def _cut_json(text: str) -> Any:
+    """The longest prefix ending at a closed value, with the brackets still open then closed."""
+    stack: list[str] = []
+    closes: list[tuple[int, str]] = []  # (index after a closing bracket, the brackets still open)
+    in_string = escaped = False
+    for i, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]" and stack:
+            stack.pop()
+            closes.append((i + 1, "".join(reversed(stack))))
+    for end, still_open in reversed(closes[-200:]):
+        try:
+            return json.loads(_TRAILING_COMMA.sub(r"\1", text[:end] + still_open), strict=False)
+        except ValueError:
+            continue
+    raise ValueError("no complete JSON value")
+
+
+def _loads_yaml(text: str) -> Any:
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def _loads_toml(text: str) -> Any:
+    import tomllib
+
+    return tomllib.loads(text)
+
+
+def _loads_jsonl(text: str) -> Any:
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if len(rows) < 1 or not all(isinstance(r, dict) for r in rows):
+        raise ValueError("not JSON Lines")
+    return rows
+
+
+def _loads_delimited(text: str, delimiter: str | None = None) -> Any:
+    """CSV/TSV rows under a header row (a list of dicts), when the header names question and answer columns."""
+    import csv
+    import io
+
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        raise ValueError("empty")
+    delimiter = delimiter or ("\t" if "\t" in lines[0] else "," if "," in lines[0] else ";" if ";" in lines[0] else "|")
+    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+    header = [_key(h) for h in rows[0]]
+    if not (set(header) & _Q_KEYS and set(header) & _A_KEYS):
+        raise ValueError("no question and answer columns")
+    return [dict(zip(rows[0], row)) for row in rows[1:] if len(row) >= 2]
+
+
+_LOADERS: dict[str, tuple[Callable[[str], Any], ...]] = {
+    "json": (loads_json, _loads_jsonl), "jsonl": (_loads_jsonl, loads_json), "yaml": (_loads_yaml,),
+    "yml": (_loads_yaml,), "toml": (_loads_toml,), "csv": (lambda t: _loads_delimited(t, ","), _loads_delimited),
+    "tsv": (lambda t: _loads_delimited(t, "\t"),),
+    "": (loads_json, _loads_jsonl, _loads_yaml, _loads_toml, _loads_delimited),
+}
+
+
+def _parse_block(body: str, lang: str) -> tuple[str | None, Pairs] | None:
+    for loader in _LOADERS.get(lang.lower(), _LOADERS[""]):
+        try:
+            payload = loader(body)
+        except Exception:  # noqa: BLE001 - any parser's error: not this format
+            continue
+        if isinstance(payload, (dict, list)):
+            found = read_payload(payload)
+            if found:
+                return found
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# XML-like tags
+# ----------------------------------------------------------------------------------------------
+def _tag_pattern(names: frozenset) -> re.Pattern:
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if re.fullmatch(r"[\w\-]+", n))
+    return re.compile(rf"<(?P<tag>{alternation})(?:\s[^>]*)?>(?P<body>.*?)</(?P=tag)\s*>", re.S | re.I)
+
+
+_Q_TAG, _A_TAG, _ARTICLE_TAG = _tag_pattern(_Q_KEYS), _tag_pattern(_A_KEYS), _tag_pattern(_ARTICLE_KEYS)
+
+
+def _from_tags(text: str) -> tuple[str | None, Pairs, str] | None:
+    """(article, pairs, text outside the tags) from ``<article>``, ``<question>``/``<answer>`` tags."""
+    questions = [(m.start(), m.group("body").strip()) for m in _Q_TAG.finditer(text)]
+    if not questions:
+        return None
+    answers = [(m.start(), m.group("body").strip()) for m in _A_TAG.finditer(text)]
+    pairs = []
+    for k, (start, question) in enumerate(questions):
+        limit = questions[k + 1][0] if k + 1 < len(questions) else len(text)
+        answer = next((a for pos, a in answers if start < pos < limit), None)
+        if answer is not None:
+            pairs.append((question, answer))
+    if not pairs:
+        return None
+    article = _ARTICLE_TAG.search(text)
+    outside = re.sub(r"<[^>\n]{1,40}>", "\n", text[: questions[0][0]])
+    return (article.group("body").strip() if article else None), pairs, outside
+
+
+def _jsonl_run(text: str) -> tuple[str | None, Pairs, str] | None:
+    """Prose, then one JSON object a line (the longest run of them): its pairs, the prose the article."""
+    lines = text.split("\n")
+    best: tuple[int, int] | None = None
+    start = end = None
+    for i, line in enumerate([*lines, "<end>"]):
+        stripped = line.strip()
+        if stripped.startswith("{") and stripped.endswith("}"):
+            start = i if start is None else start
+            end = i + 1
+        elif stripped and start is not None:
+            if best is None or end - start > best[1] - best[0]:
+                best = (start, end)
+            start = None
+    if best is None:
+        return None
+    rows = []
+    for line in lines[best[0] : best[1]]:
+        if line.strip():
+            try:
+                rows.append(json.loads(line, strict=False))
+            except ValueError:
+                return None
+    found = read_payload(rows)
+    if not found:
+        return None
+    return found[0], found[1], _around(lines[: best[0]], lines[best[1]:])
+
+
+# ----------------------------------------------------------------------------------------------
+# entry point
+# ----------------------------------------------------------------------------------------------
+_JSONISH = re.compile(r"[{\[]")
+_JSON_KEY = re.compile(r'"[^"\n]{1,60}"\s*:')
+_JSON_LINE = re.compile(r"^\s*\{", re.M)
+_DELIMITED_HEADER = re.compile(
+    r"^\s*[\"']?(?:" + "|".join(re.escape(k) for k in sorted(_Q_KEYS | _A_KEYS, key=len, reverse=True))
+    + r")[\"']?\s*[\t,;]", re.M | re.I)
+
+
+def _around(before: list[str], after: list[str]) -> str:
+    """The prose that holds the article: before the block, or after it when nothing is before."""
+    return "\n".join(before if any(line.strip() for line in before) else after)
+
+
+def extract(text: str) -> tuple[str | None, Pairs, str] | None:
+    """(article or None, pairs, the text outside the structured block) when ``text`` holds one.
+
+    Every kind of block is tried (fenced blocks, XML-like tags, JSON Lines, a bare JSON value, a
+    bare YAML document, CSV/TSV rows); the one giving the most pairs wins. Cheap substring checks
+    skip the kinds a text shows no sign of (most outputs are prose and labels).
+    """
+    found: list[tuple[str | None, Pairs, str] | None] = []
+    if "```" in text:
+        for match in _FENCED.finditer(text):
+            block = _parse_block(match["body"], match["lang"])
+            if block:
+                found.append((block[0], block[1], _around(text[: match.start()].split("\n"), text[match.end():].split("\n"))))
+    if "</" in text:
+        found.append(_from_tags(text))
+    if ("\n{" in text or text.lstrip().startswith("{")) and _JSON_LINE.search(text):
+        found.append(_jsonl_run(text))
+    stripped = text.strip()
+    if not any(f and f[1] for f in found) and ('":' in text or '" :' in text) and _JSON_KEY.search(stripped):
+        for start in [m.start() for m in _JSONISH.finditer(stripped)][:20]:
+            block = _parse_block(stripped[start:], "json")
+            if block:
+                found.append((block[0], block[1], stripped[:start]))
+                break
+    if "\n- " in text and _YAML_KEY.search(stripped) and _YAML_ITEM.search(stripped):
+        block = _parse_block(stripped, "yaml")  # a bare YAML document
+        if block:
+            found.append((block[0], block[1], ""))
+    if ("\t" in text or any(hint in text for hint in _DELIMITED_HINTS)) and _DELIMITED_HEADER.search(text):
+        found.append(_delimited_rows(text))
+    pairs_found = [f for f in found if f]
+    return max(pairs_found, key=lambda f: len(f[1])) if pairs_found else None
+
+
+_YAML_KEY = re.compile(r"^\s*[\w\-]+\s*:\s*(?:\||>|$)", re.M)
+_YAML_ITEM = re.compile(r"^\s*-\s+[\w\-]+\s*:", re.M)
+_DELIMITED_HINTS = tuple(f"{k}{sep}" for word in ("question", "q", "query", "prompt")
+                         for k in (word, word.capitalize(), word.upper()) for sep in (",", ";", '",'))
+
+
+def _delimited_rows(text: str) -> tuple[str | None, Pairs, str] | None:
+    """CSV/TSV rows in prose: a header line naming question and answer columns, rows to the next blank line."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        cells = [_key(c) for c in re.split(r"\t|,|;", line)]
+        if len(cells) >= 2 and set(cells) & _Q_KEYS and set(cells) & _A_KEYS:
+            end = next((j for j in range(i + 1, len(lines)) if not lines[j].strip()), len(lines))
+            block = _parse_block("\n".join(lines[i:end]), "tsv" if "\t" in line else "csv")
+            if block:
+                return block[0], block[1], _around(lines[:i], lines[end:])
+    return None

@@ -1,0 +1,245 @@
+"""A generator of model-output layouts: an article and QA pairs rendered through random combinations
+of format, label language, numbering, markup, separators and noise. The specification of what the
+WikiQA parser must read back exactly; a new layout is a new component here.
+
+Each language row: (question label, answer label, article header, QA header, question mark).
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import strategies as st
+
+LANGUAGES = {
+    "en": ("Question", "Answer", "Article", "Questions and Answers", "?"),
+    "de": ("Frage", "Antwort", "Artikel", "Fragen und Antworten", "?"),
+    "fr": ("Question", "Réponse", "Article", "Questions et réponses", " ?"),
+    "es": ("Pregunta", "Respuesta", "Artículo", "Preguntas y respuestas", "?"),
+    "it": ("Domanda", "Risposta", "Articolo", "Domande e risposte", "?"),
+    "pt": ("Pergunta", "Resposta", "Artigo", "Perguntas e respostas", "?"),
+    "nl": ("Vraag", "Antwoord", "Artikel", "Vragen en antwoorden", "?"),
+    "ru": ("Вопрос", "Ответ", "Статья", "Вопросы и ответы", "?"),
+    "uk": ("Питання", "Відповідь", "Стаття", "Питання та відповіді", "?"),
+    "pl": ("Pytanie", "Odpowiedź", "Artykuł", "Pytania i odpowiedzi", "?"),
+    "cs": ("Otázka", "Odpověď", "Článek", "Otázky a odpovědi", "?"),
+    "tr": ("Soru", "Cevap", "Makale", "Sorular ve Cevaplar", "?"),
+    "vi": ("Câu hỏi", "Trả lời", "Bài viết", "Câu hỏi và trả lời", "?"),
+    "id": ("Pertanyaan", "Jawaban", "Artikel", "Pertanyaan dan Jawaban", "?"),
+    "ms": ("Soalan", "Jawapan", "Artikel", "Soalan dan Jawapan", "?"),
+    "hi": ("प्रश्न", "उत्तर", "लेख", "प्रश्न और उत्तर", "?"),
+    "th": ("คำถาม", "คำตอบ", "บทความ", "คำถามและคำตอบ", "?"),
+    "el": ("Ερώτηση", "Απάντηση", "Άρθρο", "Ερωτήσεις και απαντήσεις", ";"),
+    "ja": ("質問", "回答", "記事", "質問と回答", "？"),
+    "ko": ("질문", "답변", "기사", "질문과 답변", "?"),
+    "ar": ("سؤال", "جواب", "مقالة", "أسئلة وأجوبة", "؟"),
+    "he": ("שאלה", "תשובה", "מאמר", "שאלות ותשובות", "?"),
+    "fa": ("پرسش", "پاسخ", "مقاله", "پرسش و پاسخ", "؟"),
+    "zh": ("问题", "答案", "文章", "问答对", "？"),
+    "zh-hant": ("問題", "答案", "文章", "問答", "？"),
+    "sv": ("Fråga", "Svar", "Artikel", "Frågor och svar", "?"),
+    "fi": ("Kysymys", "Vastaus", "Artikkeli", "Kysymykset ja vastaukset", "?"),
+    "ro": ("Întrebare", "Răspuns", "Articol", "Întrebări și răspunsuri", "?"),
+    "hu": ("Kérdés", "Válasz", "Cikk", "Kérdések és válaszok", "?"),
+}
+
+WORDS = ["bridge", "river", "tower", "museum", "city", "king", "stone", "garden", "harbour", "temple", "library",
+         "engineer", "festival", "mountain", "village", "railway", "painting", "castle", "market", "island"]
+NAMES = ["Lucerne", "Córdoba", "Kyoto", "Gustave Eiffel", "Ada Lovelace", "Ramses II", "Lake Baikal", "Porto"]
+
+word = st.sampled_from(WORDS)
+name = st.sampled_from(NAMES)
+year = st.integers(1100, 2024).map(str)
+
+
+@st.composite
+def sentences(draw) -> str:
+    subject = draw(st.sampled_from(["The", "A", "This"])) + " " + draw(word)
+    rest = " ".join(draw(st.lists(st.one_of(word, name, year), min_size=3, max_size=8)))
+    return f"{subject} near {draw(name)} was {draw(word)} in {draw(year)}, with {rest}."
+
+
+@st.composite
+def articles(draw) -> str:
+    paragraphs = draw(st.lists(st.lists(sentences(), min_size=2, max_size=3, unique=True).map(" ".join),
+                               min_size=1, max_size=3, unique=True))
+    return "\n\n".join(paragraphs)
+
+
+@st.composite
+def qa_pairs(draw, qmark: str) -> list[tuple[str, str]]:
+    pairs = []
+    for _ in range(draw(st.integers(1, 4))):
+        opener = draw(st.sampled_from(['What', 'Which', 'When', 'Who', 'How many']))
+        if qmark == ";":  # Greek's question mark is ";": it reads as one in Greek text
+            opener = draw(st.sampled_from(["Πότε", "Ποιος", "Πόσα"]))
+        stem = f"{opener} {draw(word)} {draw(word)} did {draw(name)} build{qmark}"
+        answer = draw(st.one_of(year, name, st.lists(word, min_size=1, max_size=3).map(" ".join)))
+        if not pairs or pairs[-1] != (stem, answer):  # a pair repeated back to back reads as a decoding loop
+            pairs.append((stem, answer))
+    return pairs
+
+
+# -- renderers: (article, pairs, language) -> text ----------------------------------------------------
+def _numbered(k: int, scheme: str) -> str:
+    roman = ["I", "II", "III", "IV", "V"]
+    return {"none": "", "dot": f"{k}. ", "paren": f"{k}) ", "letter": f"({'abcde'[k - 1]}) ", "roman": f"{roman[k - 1]}. ",
+            "hash": f"#{k} "}[scheme]
+
+
+def labels(article, pairs, lang, numbering="none", bold=False, same_line=False, label_number=False):
+    q_label, a_label, art, qa_header, _ = LANGUAGES[lang]
+    colon = " :" if lang == "fr" else ":"
+    out = []
+    for k, (q, a) in enumerate(pairs, 1):
+        ql = f"{q_label} {k}" if label_number else q_label
+        al = f"{a_label} {k}" if label_number else a_label
+        ql, al = (f"**{ql}{colon}**", f"**{al}{colon}**") if bold else (f"{ql}{colon}", f"{al}{colon}")
+        lead = _numbered(k, numbering)
+        out.append(f"{lead}{ql} {q} {al} {a}" if same_line else f"{lead}{ql} {q}\n{al} {a}")
+    return f"{article}\n\n{qa_header}{colon}\n\n" + "\n\n".join(out)
+
+
+def table(article, pairs, lang):
+    q_label, a_label, *_ = LANGUAGES[lang]
+    rows = "\n".join(f"| {q} | {a} |" for q, a in pairs)
+    return f"{article}\n\n| {q_label} | {a_label} |\n|---|---|\n{rows}\n"
+
+
+JSON_KEYS = [("context", "qas", "question", "answer"), ("article", "questions", "q", "a"),
+             ("passage", "pairs", "query", "response"), ("wiki", "qa", "Question", "Answer"),
+             ("Article", "QA", "question", "answer")]
+
+
+def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cut=False):
+    art_key, list_key, q_key, a_key = JSON_KEYS[keys]
+    payload = {art_key: article, list_key: [{q_key: q, a_key: a} for q, a in pairs]}
+    text = json.dumps(payload, ensure_ascii=False, indent=2)
+    if trailing_comma:
+        text = text.replace('"\n    }', '",\n    }').replace("}\n  ]", "},\n  ]")
+    if cut:  # the token limit cut the last pair off inside its answer
+        text = text[: text.rindex(pairs[-1][1]) + 1]
+    return f"```json\n{text}\n```" if fenced and not cut else text
+
+
+def jsonl(article, pairs, lang):
+    return article + "\n\n" + "\n".join(json.dumps({"question": q, "answer": a}, ensure_ascii=False) for q, a in pairs)
+
+
+def yaml_block(article, pairs, lang):
+    body = "\n".join(f"  - question: \"{q}\"\n    answer: \"{a}\"" for q, a in pairs)
+    indented = "\n".join("  " + line if line else "" for line in article.split("\n"))
+    return f"```yaml\narticle: |\n{indented}\nqas:\n{body}\n```"
+
+
+def xml(article, pairs, lang):
+    body = "".join(f"<pair><question>{q}</question><answer>{a}</answer></pair>\n" for q, a in pairs)
+    return f"<article>\n{article}\n</article>\n<qa>\n{body}</qa>"
+
+
+def brackets(article, pairs, lang):
+    body = "\n".join(f"[Q] {q}\n[A] {a}" for q, a in pairs)
+    return f"[ARTICLE]\n{article}\n\n[QA]\n{body}"
+
+
+def separators(article, pairs, lang, sep=" => "):
+    q_label, a_label, art, qa_header, _ = LANGUAGES[lang]
+    return f"{article}\n\n{qa_header}:\n" + "\n".join(f"{k}. {q}{sep}{a}" for k, (q, a) in enumerate(pairs, 1))
+
+
+def csv_rows(article, pairs, lang, delimiter=","):
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(["question", "answer"])
+    writer.writerows(pairs)
+    fence = "tsv" if delimiter == "\t" else "csv"
+    return f"{article}\n\n```{fence}\n{buffer.getvalue()}```"
+
+
+def toml_tables(article, pairs, lang):
+    quoted = article.replace("\n", "\\n")
+    body = "\n\n".join(f'[[qa]]\nquestion = "{q}"\nanswer = "{a}"' for q, a in pairs)
+    return f'```toml\narticle = "{quoted}"\n\n{body}\n```'
+
+
+def blocks(article, pairs, lang):
+    """All questions, then all answers, numbered alike."""
+    questions = "\n".join(f"{k}. {q}" for k, (q, _) in enumerate(pairs, 1))
+    answers = "\n".join(f"{k}. {a}" for k, (_, a) in enumerate(pairs, 1))
+    return f"{article}\n\nQuestions:\n{questions}\n\nAnswers:\n{answers}"
+
+
+def decorated(article, pairs, lang, style="quote"):
+    """Labels with the question and answer wrapped: quoted, in italics, in a blockquote, with a citation."""
+    q_label, a_label, _, qa_header, _ = LANGUAGES[lang]
+    out = []
+    for q, a in pairs:
+        if style == "quote":
+            out.append(f'{q_label}: "{q}"\n{a_label}: "{a}"')
+        elif style == "italic":
+            out.append(f"{q_label}: *{q}*\n{a_label}: _{a}_")
+        elif style == "blockquote":
+            out.append(f"> {q_label}: {q}\n> {a_label}: {a}")
+        else:
+            out.append(f"{q_label}: {q}\n{a_label}: {a} (Answer found in paragraph 1)")
+    return f"{article}\n\n## {qa_header}\n\n" + "\n\n".join(out)
+
+
+def titled(article, pairs, lang, title_style="setext"):
+    """The article under its own title (a setext or ATX heading, or a bold line), then labelled pairs."""
+    title = "The Old Bridge"
+    heading = {"setext": f"{title}\n=============", "atx": f"# {title}", "bold": f"**{title}**"}[title_style]
+    return f"{heading}\n\n" + labels(article, pairs, lang)
+
+
+PREAMBLES = ["", "Sure! Here is a Wikipedia-style article and the question-answer pairs.\n\n",
+             "<|im_start|>assistant\n", "Certainly. Below is the article.\n\n"]
+EPILOGUES = ["", "\n\nI hope this helps!", "<|im_end|>", "\n\nLet me know if you need more questions."]
+
+
+@st.composite
+def layouts(draw):
+    """(text, article, expected pairs) for one random layout."""
+    lang = draw(st.sampled_from(sorted(LANGUAGES)))
+    article = draw(articles())
+    pairs = draw(qa_pairs(LANGUAGES[lang][4]))
+    kind = draw(st.sampled_from(["labels", "table", "json", "jsonl", "yaml", "xml", "brackets", "separators", "csv",
+                                 "toml", "blocks", "decorated", "titled"]))
+    expected = list(pairs)
+    if kind == "labels":
+        text = labels(article, pairs, lang, draw(st.sampled_from(["none", "dot", "paren", "letter", "roman", "hash"])),
+                      draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
+    elif kind == "table":
+        text = table(article, pairs, lang)
+    elif kind == "json":
+        cut = draw(st.booleans()) and len(pairs) > 1
+        text = as_json(article, pairs, lang, draw(st.integers(0, len(JSON_KEYS) - 1)), draw(st.booleans()),
+                       draw(st.booleans()), cut)
+        expected = pairs[:-1] if cut else expected
+    elif kind == "jsonl":
+        text = jsonl(article, pairs, lang)
+    elif kind == "yaml":
+        text = yaml_block(article, pairs, lang)
+    elif kind == "xml":
+        text = xml(article, pairs, lang)
+    elif kind == "brackets":
+        text = brackets(article, pairs, lang)
+    elif kind == "separators":
+        text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t"])))
+    elif kind == "csv":
+        text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t"])))
+    elif kind == "toml":
+        text = toml_tables(article, pairs, lang)
+    elif kind == "blocks":
+        text = blocks(article, pairs, lang)
+    elif kind == "decorated":
+        text = decorated(article, pairs, lang, draw(st.sampled_from(["quote", "italic", "blockquote", "citation"])))
+    else:
+        text = titled(article, pairs, lang, draw(st.sampled_from(["setext", "atx", "bold"])))
+    noisy = draw(st.sampled_from(PREAMBLES)) + text + draw(st.sampled_from(EPILOGUES))
+    if draw(st.booleans()):
+        noisy = noisy.replace(": ", ":\u00a0", 1).replace("\n\n", "\n\u200b\n", 1)
+    return noisy, article, expected

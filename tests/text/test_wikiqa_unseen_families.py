@@ -1,0 +1,94 @@
+"""Hand-written outputs for each family of layouts the parser must read without a branch of its own:
+data formats, markup, labels in other languages and scripts, numbering, separators and wrapping."""
+
+import pytest
+
+from dataflow.text.wikiqa.parser import parse_wiki_qa
+
+ART = ("The Kapellbrücke is a covered wooden footbridge spanning the river Reuss in Lucerne. "
+       "It was built in 1333 and restored after a fire in 1993.")
+
+
+def qa(*pairs):
+    return [{"question": q, "answer": a} for q, a in pairs]
+
+
+BRIDGE = qa(("When was the bridge built?", "1333"), ("Which river does it span?", "Reuss"))
+
+CASES = {
+    "yaml_block_scalar_quoted": (
+        f"article: |\n  {ART}\nqas:\n  - question: 'When was the bridge built?'\n    answer: \"1333\"\n"
+        "  - question: Which river does it span?\n    answer: Reuss\n", ART, BRIDGE),
+    "json_q_a_keys_trailing_comma": (
+        '{"passage": "' + ART + '", "pairs": [{"q": "When was the bridge built?", "a": "1333",}, '
+        '{"q": "Which river does it span?", "a": "Reuss",},],}', ART, BRIDGE),
+    "json_title_article": (
+        '{"Title": "Kapellbrücke", "Article": "' + ART + '", "QA": [{"Question": "When was the bridge built?", '
+        '"Answer": "1333"}, {"Question": "Which river does it span?", "Answer": "Reuss"}]}', ART, BRIDGE),
+    "json_query_response_cut_off": (
+        '{"wiki": "' + ART + '", "items": [{"query": "When was the bridge built?", "response": "1333"}, '
+        '{"query": "Which river does it span?", "response": "Reuss"}, {"query": "Who designed', ART, BRIDGE),
+    "json_lines_after_prose": (
+        f"{ART}\n\n" + '{"Question": "When was the bridge built?", "Answer": "1333"}\n'
+        '{"Question": "Which river does it span?", "Answer": "Reuss"}\n', ART, BRIDGE),
+    "fenced_json_list_article_outside": (
+        f"Here is the article.\n\n{ART}\n\n```json\n[\n {{\"question\": \"When was the bridge built?\", \"answer\": \"1333\"}},\n"
+        ' {"question": "Which river does it span?", "answer": "Reuss"}\n]\n```', ART, BRIDGE),
+    "tsv_rows": (f"{ART}\n\nquestion\tanswer\nWhen was the bridge built?\t1333\nWhich river does it span?\tReuss\n",
+                 ART, BRIDGE),
+    "toml_tables": (
+        f'```toml\ncontext = "{ART}"\n\n[[qa]]\nquestion = "When was the bridge built?"\nanswer = "1333"\n\n'
+        '[[qa]]\nquestion = "Which river does it span?"\nanswer = "Reuss"\n```', ART, BRIDGE),
+    "xml_tags": (
+        f"<article>{ART}</article>\n<qa>\n <pair><question>When was the bridge built?</question><answer>1333</answer></pair>\n"
+        " <pair><question>Which river does it span?</question><answer>Reuss</answer></pair>\n</qa>", ART, BRIDGE),
+    "bracket_tags": (f"[ARTICLE]\n{ART}\n\n[Q] When was the bridge built?\n[A] 1333\n[Q] Which river does it span?\n[A] Reuss",
+                     ART, BRIDGE),
+    "setext_title_and_blockquote_pairs": (
+        f"Kapellbrücke\n============\n\n{ART}\n\nQuestions and answers\n---------------------\n\n"
+        "> **Q:** When was the bridge built?\n> **A:** 1333\n\n> **Q:** Which river does it span?\n> **A:** Reuss",
+        ART, BRIDGE),
+    "german_labels": (f"{ART}\n\nFrage 1: Wann wurde die Brücke gebaut?\nAntwort 1: 1333\n\n"
+                      "Frage 2: Welchen Fluss überspannt sie?\nAntwort 2: Reuss", ART,
+                      qa(("Wann wurde die Brücke gebaut?", "1333"), ("Welchen Fluss überspannt sie?", "Reuss"))),
+    "french_space_before_colon": (f"{ART}\n\nQuestion : Quand le pont a-t-il été construit ?\nRéponse : 1333",
+                                  ART, qa(("Quand le pont a-t-il été construit ?", "1333"))),
+    "spanish_inverted_marks": (f"{ART}\n\nPregunta: ¿Cuándo se construyó el puente?\nRespuesta: En 1333",
+                               ART, qa(("¿Cuándo se construyó el puente?", "En 1333"))),
+    "russian_labels": (f"{ART}\n\nВопрос: Когда был построен мост?\nОтвет: В 1333 году", ART,
+                       qa(("Когда был построен мост?", "В 1333 году"))),
+    "greek_question_mark": (f"{ART}\n\nΕρώτηση: Πότε χτίστηκε η γέφυρα;\nΑπάντηση: Το 1333", ART,
+                            qa(("Πότε χτίστηκε η γέφυρα;", "Το 1333"))),
+    "arabic_labels": (f"{ART}\n\nسؤال: متى بني الجسر؟\nجواب: 1333", ART, qa(("متى بني الجسر؟", "1333"))),
+    "japanese_labels": (f"{ART}\n\n質問：橋はいつ建設されましたか？\n回答：1333年", ART,
+                        qa(("橋はいつ建設されましたか？", "1333年"))),
+    "korean_labels": (f"{ART}\n\n질문: 다리는 언제 지어졌나요?\n답변: 1333년", ART, qa(("다리는 언제 지어졌나요?", "1333년"))),
+    "traditional_chinese": (f"{ART}\n\n問題：這座橋建於何時？\n答案：1333年", ART, qa(("這座橋建於何時？", "1333年"))),
+    "mixed_languages": (f"{ART}\n\nFrage: When was the bridge built?\nAnswer: 1333\n\nQuestion: Welchen Fluss überspannt sie?\n"
+                        "Antwort: Reuss", ART, qa(("When was the bridge built?", "1333"), ("Welchen Fluss überspannt sie?", "Reuss"))),
+    "roman_numerals": (f"{ART}\n\nI. Question: When was the bridge built?\nAnswer: 1333\nII. Question: Which river does it span?\n"
+                       "Answer: Reuss", ART, BRIDGE),
+    "letters_and_hash": (f"{ART}\n\n(a) When was the bridge built? 1333\n(b) Which river does it span? Reuss", ART, BRIDGE),
+    "number_sign": (f"{ART}\n\n#1 Q: When was the bridge built?\nA: 1333\n#2 Q: Which river does it span?\nA: Reuss", ART, BRIDGE),
+    "arrow_separator": (f"{ART}\n\nQuestions and answers:\n1. When was the bridge built? => 1333\n"
+                        "2. Which river does it span? => Reuss", ART, BRIDGE),
+    "pipe_separator": (f"{ART}\n\nQ&A:\n- When was the bridge built? | 1333\n- Which river does it span? | Reuss", ART, BRIDGE),
+    "quoted_and_cited": (f"{ART}\n\nQuestion: \"When was the bridge built?\"\nAnswer: \"1333\" (Answer found in paragraph 1)\n"
+                         "Question: “Which river does it span?”\nAnswer: “Reuss” [1]", ART, BRIDGE),
+    "italic_wrapping": (f"{ART}\n\n**Q:** *When was the bridge built?*\n**A:** _1333_", ART,
+                        qa(("When was the bridge built?", "1333"))),
+    "template_leakage_and_invisible": (
+        f"<|im_start|>assistant\n{ART}\u200b\n\nQuestion:\u00a0When was the bridge built?\nAnswer:\u00a01333<|im_end|>",
+        ART, qa(("When was the bridge built?", "1333"))),
+    "preamble_epilogue": (f"Sure! Here is a Wikipedia-style article about the image.\n\n{ART}\n\nQ: When was the bridge built?\n"
+                          "A: 1333\n\nI hope this helps! Let me know if you want more questions.", ART,
+                          qa(("When was the bridge built?", "1333"))),
+    "inst_leakage": (f"[/INST] {ART}\n\nQ: When was the bridge built?\nA: 1333", ART,
+                     qa(("When was the bridge built?", "1333"))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_unseen_family(name):
+    text, context, qas = CASES[name]
+    assert parse_wiki_qa(text) == {"context": context, "qas": qas}
