@@ -7,14 +7,12 @@ from typing import Any
 from dataflow.core.operator import require_columns
 from dataflow.core.registry import OPERATOR_REGISTRY
 from dataflow.io.image_probe import ImageFacts, near_pairs
-from dataflow.operators.core_vision.filter.image_quality_filter import probe_cells
-from dataflow.operators.core_vision.filter.verdicts import QualityOperator, row_reason
-
-_REJECT_IF = ("any", "all")
+from dataflow.operators.core_vision.filter.image_quality_filter import ImageRowOperator, probe_cells
+from dataflow.operators.core_vision.filter.verdicts import row_reason
 
 
 @OPERATOR_REGISTRY.register()
-class ImageDeduplicator(QualityOperator):
+class ImageDeduplicator(ImageRowOperator):
     """Remove rows whose images repeat an earlier row's: exact copies and perceptual near duplicates.
 
     Exact copies have the same bytes (SHA-256). Near duplicates have perceptual hashes (the 64-bit DCT
@@ -46,15 +44,11 @@ class ImageDeduplicator(QualityOperator):
     ray_global = True
 
     def __init__(self, max_distance: int | None = 4, reject_if: str = "any", num_workers: int | None = None):
-        if reject_if not in _REJECT_IF:
-            raise ValueError(f"The 'reject_if' parameter must be one of {list(_REJECT_IF)}. Got {reject_if!r} instead.")
         if max_distance is not None and not 0 <= max_distance < 32:
             raise ValueError(f"The 'max_distance' parameter must be in [0, 32) or None. Got {max_distance!r} instead.")
         self.max_distance = max_distance
-        self.reject_if = reject_if
+        self.reject_if = self.check_reject_if(reject_if)
         self.num_workers = num_workers
-
-    run_only_params = (*QualityOperator.run_only_params, "num_workers")
 
     @staticmethod
     def get_desc(lang: str = "zh") -> str:

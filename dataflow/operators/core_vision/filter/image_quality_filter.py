@@ -31,8 +31,21 @@ def probe_cells(cells: list[Any], media_root: str | None, workers: int | None, *
     return [[item if isinstance(item, ImageFacts) else next(probed) for item in row] for row in items]
 
 
+class ImageRowOperator(QualityOperator):
+    """What the image operators share: rows of one or several images, read on a thread pool
+    (``num_workers`` changes no output), and a rule for rows with several images (``reject_if``)."""
+
+    run_only_params = (*QualityOperator.run_only_params, "num_workers")
+
+    @staticmethod
+    def check_reject_if(reject_if: str) -> str:
+        if reject_if not in _REJECT_IF:
+            raise ValueError(f"The 'reject_if' parameter must be one of {list(_REJECT_IF)}. Got {reject_if!r} instead.")
+        return reject_if
+
+
 @OPERATOR_REGISTRY.register()
-class ImageQualityFilter(QualityOperator):
+class ImageQualityFilter(ImageRowOperator):
     """Reject rows whose images are unreadable, too small, of an extreme aspect ratio, near blank or too large.
 
     Sizes come from the image header; the blank check decodes a reduced image (a JPEG at 1/8 scale).
@@ -71,18 +84,14 @@ class ImageQualityFilter(QualityOperator):
         reject_if: str = "any",
         num_workers: int | None = None,
     ):
-        if reject_if not in _REJECT_IF:
-            raise ValueError(f"The 'reject_if' parameter must be one of {list(_REJECT_IF)}. Got {reject_if!r} instead.")
         if max_aspect_ratio is not None and max_aspect_ratio < 1:
             raise ValueError(f"The 'max_aspect_ratio' parameter must be >= 1. Got {max_aspect_ratio!r} instead.")
         self.min_side = min_side
         self.max_aspect_ratio = max_aspect_ratio
         self.min_std = min_std
         self.max_pixels = max_pixels
-        self.reject_if = reject_if
+        self.reject_if = self.check_reject_if(reject_if)
         self.num_workers = num_workers
-
-    run_only_params = (*QualityOperator.run_only_params, "num_workers")
 
     @staticmethod
     def get_desc(lang: str = "zh") -> str:
