@@ -188,6 +188,21 @@ def decorated(article, pairs, lang, style="quote"):
     return f"{article}\n\n## {qa_header}\n\n" + "\n\n".join(out)
 
 
+def wrapped(article, pairs, lang, style="continued"):
+    """Labelled pairs whose answer runs on to the next line, or whose question has no question mark."""
+    q_label, a_label, _, qa_header, qmark = LANGUAGES[lang]
+    out = []
+    for q, a in pairs:
+        if style == "continued" and " " in a:
+            head, tail = a.split(" ", 1)
+            out.append(f"{q_label}: {q}\n{a_label}: {head}\n{tail}")
+        elif style == "no_qmark":
+            out.append(f"{q_label}: {q[: -len(qmark)].rstrip()}\n{a_label}: {a}")
+        else:
+            out.append(f"{q_label}: {q}\n{a_label}: {a}")
+    return f"{article}\n\n{qa_header}:\n\n" + "\n\n".join(out)
+
+
 def titled(article, pairs, lang, title_style="setext"):
     """The article under its own title (a setext or ATX heading, or a bold line), then labelled pairs."""
     title = "The Old Bridge"
@@ -195,7 +210,8 @@ def titled(article, pairs, lang, title_style="setext"):
     return f"{heading}\n\n" + labels(article, pairs, lang)
 
 
-PREAMBLES = ["", "Sure! Here is a Wikipedia-style article and the question-answer pairs.\n\n",
+PREAMBLES = ["", "Write a Wikipedia article related to this image without directly referring to the image. Then "
+             "write question answer pairs.\n\n", "Sure! Here is a Wikipedia-style article and the question-answer pairs.\n\n",
              "<|im_start|>assistant\n", "Certainly. Below is the article.\n\n"]
 EPILOGUES = ["", "\n\nI hope this helps!", "<|im_end|>", "\n\nLet me know if you need more questions."]
 
@@ -207,7 +223,7 @@ def layouts(draw):
     article = draw(articles())
     pairs = draw(qa_pairs(LANGUAGES[lang][4]))
     kind = draw(st.sampled_from(["labels", "table", "json", "jsonl", "yaml", "xml", "brackets", "separators", "csv",
-                                 "toml", "blocks", "decorated", "titled"]))
+                                 "toml", "blocks", "decorated", "titled", "wrapped"]))
     expected = list(pairs)
     if kind == "labels":
         text = labels(article, pairs, lang, draw(st.sampled_from(["none", "dot", "paren", "letter", "roman", "hash"])),
@@ -237,6 +253,12 @@ def layouts(draw):
         text = blocks(article, pairs, lang)
     elif kind == "decorated":
         text = decorated(article, pairs, lang, draw(st.sampled_from(["quote", "italic", "blockquote", "citation"])))
+    elif kind == "wrapped":
+        style = draw(st.sampled_from(["continued", "no_qmark"]))
+        text = wrapped(article, pairs, lang, style)
+        if style == "no_qmark":
+            qmark = LANGUAGES[lang][4]
+            expected = [(q[: -len(qmark)].rstrip(), a) for q, a in pairs]
     else:
         text = titled(article, pairs, lang, draw(st.sampled_from(["setext", "atx", "bold"])))
     noisy = draw(st.sampled_from(PREAMBLES)) + text + draw(st.sampled_from(EPILOGUES))

@@ -83,6 +83,13 @@ CASES = {
     "preamble_epilogue": (f"Sure! Here is a Wikipedia-style article about the image.\n\n{ART}\n\nQ: When was the bridge built?\n"
                           "A: 1333\n\nI hope this helps! Let me know if you want more questions.", ART,
                           qa(("When was the bridge built?", "1333"))),
+    "answer_continued_on_next_line": (f"{ART}\n\nQuestion: What happened in 1993?\nAnswer: A fire destroyed\nmuch of the bridge",
+                                      ART, qa(("What happened in 1993?", "A fire destroyed much of the bridge"))),
+    "question_without_question_mark": (f"{ART}\n\nQuestion: Name the river the bridge spans\nAnswer: Reuss", ART,
+                                       qa(("Name the river the bridge spans", "Reuss"))),
+    "restated_instruction": ("Write a Wikipedia article related to this image without directly referring to the image. "
+                             f"Then write question answer pairs.\n\n{ART}\n\nQ: When was the bridge built?\nA: 1333", ART,
+                             qa(("When was the bridge built?", "1333"))),
     "inst_leakage": (f"[/INST] {ART}\n\nQ: When was the bridge built?\nA: 1333", ART,
                      qa(("When was the bridge built?", "1333"))),
 }

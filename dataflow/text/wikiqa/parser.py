@@ -176,8 +176,12 @@ _PAREN = r"(?:\s*[(\uff08][^()\uff08\uff09]{0,80}[)\uff09])?"  # "Question 1 (an
 
 def _label(words, letters: str, symbols) -> re.Pattern:
     long_words = _alt(w for w in words if len(w) > 1 or not w.isascii())  # "问" and "答" are words
+    # A line can only start with a label if it starts with one of these: checked first, it spares
+    # most lines the alternation over every language's words.
+    firsts = {c for w in words for c in (w[0].lower(), w[0].upper())} | set(letters) | set("[(<")
+    firsts |= {s[0] for s in symbols}
     return re.compile(
-        r"^(?:"
+        rf"^(?=[{re.escape(''.join(sorted(firsts)))}])(?:"
         rf"[\[(<](?:(?i:{long_words})|[{letters}])(?:{_NUM})?[\])>]\s*(?:[:\uff1a.]\s*)?"  # "[Q]", "(A)", "<Q1>"
         rf"|(?:(?i:{long_words})|[{letters}]){_NUM}{_PAREN}(?:{_SEP}|(?=\s)|$)"  # numbered: "Q1:", "问题一："
         rf"|(?i:{long_words}){_PAREN}(?:{_SEP}|$)"  # "Question:", "答案："
@@ -188,21 +192,6 @@ def _label(words, letters: str, symbols) -> re.Pattern:
 
 
 _Q_LABEL = _label(V.QUESTION_WORDS, "Qq", V.QUESTION_SYMBOLS)
-# The label regexes try every word of every language: a cheap look at the line's first word first.
-_LABEL_WORDS = tuple(w.lower() for w in V.QUESTION_WORDS + V.ANSWER_WORDS)
-_LABEL_HEADS = frozenset(w.split()[0].rstrip(".") for w in _LABEL_WORDS) | {"q", "a"}
-_LABEL_SYMBOLS = tuple(V.QUESTION_SYMBOLS + V.ANSWER_SYMBOLS)
-_HEAD = re.compile(r"[\[(<]?([^\s:\uff1a.)\]>\d#]+)")
-
-
-def _may_be_label(clean: str) -> bool:
-    """Whether ``clean`` can start with a label at all (its first word is a label word, or it starts
-    with one written without a space, as in Chinese and Japanese, or with a label symbol)."""
-    head = _HEAD.match(clean)
-    if head and head.group(1).lower() in _LABEL_HEADS:
-        return True
-    lowered = clean.lstrip("[(<").lower()
-    return lowered.startswith(_LABEL_WORDS) or clean.startswith(_LABEL_SYMBOLS)
 _A_LABEL = _label(V.ANSWER_WORDS, "A", V.ANSWER_SYMBOLS)
 _QMARKS = tuple(V.QUESTION_MARKS)
 _LONG_ANSWER_WORDS = _alt(w for w in V.ANSWER_WORDS if len(w) > 1 or not w.isascii())
@@ -230,6 +219,10 @@ _ARTICLE_LABEL = re.compile(
 _CHATTER = re.compile(
     r"^(?:sure|certainly|of course|absolutely|okay|ok|alright|great|here(?:'s|’s| is| are)|below is|"
     r"the following is|i'd be happy|i would be happy|happy to help)\b",
+    re.I,
+)
+_INSTRUCTION = re.compile(
+    r"^(?:please\s+)?(?:write|generate|create|compose|produce|provide)\b[^\n]{0,200}\b(?:article|question|answer|image)",
     re.I,
 )
 _REFUSAL = re.compile(
@@ -268,11 +261,12 @@ _QA_HEADERS = frozenset(h.replace(" ", "") for h in V.QA_HEADERS)
 
 def _is_qa_header(clean: str) -> bool:
     """``clean`` (a demarked line) is a header that opens the question/answer section."""
-    if _has_qmark(clean) or len(clean) > 100 or clean.endswith("."):
+    if len(clean) > 100 or clean.endswith(".") or _has_qmark(clean):
         return False
-    bare = clean.strip("[]() ").rstrip(":\uff1a ").replace(" ", "")
-    if bare in _QA_HEADERS_ZH or bare.lower() in _QA_HEADERS:
-        return True
+    if len(clean) <= 40:
+        bare = clean.strip("[]() ").rstrip(":\uff1a ").replace(" ", "")
+        if bare in _QA_HEADERS_ZH or bare.lower() in _QA_HEADERS:
+            return True
     tokens = re.findall(r"[a-z]+", clean.lower())
     for i, token in enumerate(tokens):  # drop "based on the article" and similar tails
         if token in _QA_TAIL and i > 0:
@@ -318,13 +312,13 @@ class _Line:
             self.kind = "empty"
         elif _REFERENCES.match(clean):
             self.kind = "references"
-        elif _ANNOTATION.match(clean) and not (_may_be_label(clean) and (_Q_LABEL.match(clean) or _A_LABEL.match(clean))):
+        elif _ANNOTATION.match(clean) and not _Q_LABEL.match(clean) and not _A_LABEL.match(clean):
             self.kind = "annotation"
         elif _is_qa_header(clean):
             self.kind = "header"
-        elif _may_be_label(clean) and (m := _Q_LABEL.match(clean)):
+        elif m := _Q_LABEL.match(clean):
             self.kind, self.text = "question", m["rest"].strip()
-        elif _may_be_label(clean) and (m := _A_LABEL.match(clean)):
+        elif m := _A_LABEL.match(clean):
             self.kind, self.text = "answer", m["rest"].strip()
         elif _is_qa_intro(clean) and not self.numbered:
             self.kind = "header"
@@ -721,7 +715,7 @@ def _article_text(lines: list[str]) -> str:
 
     first_content = True
     setext = {i for i in range(len(lines) - 1)
-              if lines[i].strip() and _SETEXT.match(lines[i + 1]) and not _RULE.match(lines[i])}
+              if lines[i + 1][:1] in "=-" and lines[i].strip() and _SETEXT.match(lines[i + 1]) and not _RULE.match(lines[i])}
     for k, raw in enumerate(lines):
         if k in setext:  # a title underlined with === or ---
             close()
@@ -734,11 +728,12 @@ def _article_text(lines: list[str]) -> str:
             continue
         body = _unbullet(_QUOTE.sub("", raw) if ">" in raw else raw)[0]
         clean = _demark(body)
-        if first_content and _CHATTER.match(clean) and (clean.endswith((":", "!", ".")) and len(clean) < 300):
-            first_content = False
+        if first_content and (_CHATTER.match(clean) and clean.endswith((":", "!", ".")) and len(clean) < 300
+                              or _INSTRUCTION.match(clean) and len(clean) < 800):
+            first_content = False  # "Sure! Here is ...", or the task restated: not the article
             continue
         first_content = False
-        label = _ARTICLE_LABEL.match(clean)
+        label = _ARTICLE_LABEL.match(clean) if len(clean) < 60 or ":" in clean[:80] or "\uff1a" in clean[:80] else None
         if label:
             rest = (label["rest"] or "").strip()
             if label["label"].lower() in ("title", "heading") or "title" in label["label"].lower() or not rest or _is_title(rest):

@@ -10,6 +10,7 @@ commas are ignored and a block cut off by the token limit keeps its complete pai
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any, Callable, Iterator
@@ -23,6 +24,7 @@ _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _QMARK_END = tuple(V.QUESTION_MARKS)
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(name: Any) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
@@ -71,7 +73,7 @@ def _pair_of(record: Any) -> tuple[str, str] | None:
 
 def _pairs_in(value: Any) -> Pairs | None:
     """The pairs a value holds, if it is a QA list (or a question -> answer mapping)."""
-    if isinstance(value, list) and value:
+    if isinstance(value, list) and value and isinstance(value[0], (dict, list, tuple)):
         pairs = [p for p in map(_pair_of, value) if p]
         return pairs if len(pairs) >= max(1, len(value) // 2) else None
     if isinstance(value, dict) and value and all(isinstance(k, str) and _is_question(k) for k in value):
@@ -319,7 +321,7 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
         block = _parse_block(stripped, "yaml")  # a bare YAML document
         if block:
             found.append((block[0], block[1], ""))
-    if ("\t" in text or any(hint in text for hint in _DELIMITED_HINTS)) and _DELIMITED_HEADER.search(text):
+    if ("\t" in text or any(map(text.__contains__, _DELIMITED_HINTS))) and _DELIMITED_HEADER.search(text):
         found.append(_delimited_rows(text))
     pairs_found = [f for f in found if f]
     return max(pairs_found, key=lambda f: len(f[1])) if pairs_found else None
@@ -327,8 +329,7 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
 
 _YAML_KEY = re.compile(r"^\s*[\w\-]+\s*:\s*(?:\||>|$)", re.M)
 _YAML_ITEM = re.compile(r"^\s*-\s+[\w\-]+\s*:", re.M)
-_DELIMITED_HINTS = tuple(f"{k}{sep}" for word in ("question", "q", "query", "prompt")
-                         for k in (word, word.capitalize(), word.upper()) for sep in (",", ";", '",'))
+_DELIMITED_HINTS = ("uestion,", "UESTION,", "uestion;", 'uestion",', "q,", "Q,", "uery,", "rompt,")
 
 
 def _delimited_rows(text: str) -> tuple[str | None, Pairs, str] | None:
