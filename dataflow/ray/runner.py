@@ -37,7 +37,7 @@ from dataflow.errors import DataFlowError, MissingDependencyError
 from dataflow.logger import enable_script_defaults
 from dataflow.pipeline.plan import PlannedStep, record_forward
 from dataflow.step.fingerprint import data_fingerprint, row_digests, settings_fingerprint, step_key
-from dataflow.step.meta import stale_reason
+from dataflow.step.meta import reusable
 from dataflow.step.lock import StepLock
 from dataflow.step.meta import record_step_file
 from dataflow.utils.fs import atomic_write_bytes, remove_stale_temp_files
@@ -258,16 +258,6 @@ class RayPipelineRunner:
         if problems:
             raise DataFlowError("the Ray cluster cannot run this pipeline's actors: " + "; ".join(problems))
 
-    @staticmethod
-    def _reuse(out_path: Path, key: str, parts: dict, name: str) -> bool:
-        reason = stale_reason(out_path, key, parts)
-        if reason is None:
-            logger.info("%s: reused the cached result %s (inputs and settings unchanged)", name, out_path)
-            return True
-        if reason:
-            logger.info("%s: recomputing %s: %s", name, out_path, reason)
-        return False
-
     def _done_ids(self, shard_dir: Path, total: int) -> set[int]:
         """Row ids already in shards. A shard is read back as untrusted input: an unreadable one,
         or one holding row ids outside the input, is removed and its rows are processed again."""
@@ -299,7 +289,7 @@ class RayPipelineRunner:
         name = type(step.operator).__name__
         shard_dir = Path(str(out_path.with_suffix("")) + ".shards")
         key, parts = self._step_key(step, frame)
-        if self._reuse(out_path, key, parts, name):
+        if reusable(out_path, key, parts, name):
             return read_frame(str(out_path))
         stamp = shard_dir / "_FINGERPRINT"
         if shard_dir.exists() and (not stamp.exists() or stamp.read_text() != key):

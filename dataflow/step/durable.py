@@ -35,7 +35,7 @@ from dataflow.step.feed import ChunkFeed, MapStats, RowStream, split_chunks
 from dataflow.step.fingerprint import data_fingerprint, row_digests, settings_fingerprint, step_key
 from dataflow.step.journal import JOURNAL_SUFFIX, Journal, JournalReport, RowSchema
 from dataflow.step.lock import StepLock
-from dataflow.step.meta import meta_path, record_step_file, stale_reason
+from dataflow.step.meta import meta_path, record_step_file, reusable
 from dataflow.storage.formats import raw_records
 from dataflow.logger import enable_script_defaults
 from dataflow.utils.fs import remove_stale_temp_files
@@ -165,20 +165,7 @@ class DurableStep:
         self._fingerprint_input()
         if self.force:
             return False
-        reason = self._stale_reason()
-        if reason is None:
-            logger.info(
-                "%s: reused the cached result %s (inputs and settings unchanged; set %s=1 to recompute)",
-                self.operator, self.out_path, FORCE_ENV,
-            )
-            return True
-        if reason:
-            level = logging.WARNING if "changed since" in reason else logging.INFO
-            logger.log(level, "%s: recomputing %s: %s", self.operator, self.out_path, reason)
-        return False
-
-    def _stale_reason(self) -> str | None:
-        return stale_reason(self.out_path, self.key, self.parts)
+        return reusable(self.out_path, self.key, self.parts, self.operator, f"; set {FORCE_ENV}=1 to recompute")
 
     @property
     def parts(self) -> dict:

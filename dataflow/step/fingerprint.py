@@ -13,7 +13,7 @@ import os
 from typing import Any, Iterable, Sequence
 
 from dataflow.storage.formats import json_default, raw_records
-from dataflow.storage.media import MediaResolver, embedded_bytes, media_cell_to_list
+from dataflow.storage.media import MediaResolver, media_cell_to_list
 
 
 def _default(value: Any) -> Any:
@@ -61,8 +61,8 @@ class MediaStamps:
 
     @staticmethod
     def _embedded(item: Any) -> Any:
-        """An embedded image is identified by its contents (the row digest already covers bytes)."""
-        return ["embedded", hashlib.sha256(embedded_bytes(item)).hexdigest()[:32]]
+        """An embedded image has no file to stamp: the row digest already hashes its bytes (``json_default``)."""
+        return "embedded"
 
     def _stamp(self, path: str) -> Any:
         stamp = self._seen.get(path)

@@ -6,11 +6,14 @@ same fingerprint and still matches the file byte for byte.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
 from dataflow.step.fingerprint import file_sha256
 from dataflow.utils.fs import atomic_write_bytes
+
+logger = logging.getLogger(__name__)
 
 META_SUFFIX = ".meta.json"
 _META_VERSION = 2
@@ -75,3 +78,17 @@ def stale_reason(step_file: str | os.PathLike, key: str, parts: dict | None = No
     if file_sha256(path) != meta["sha256"]:
         return "the step file changed since it was written (its SHA-256 differs from the record)"
     return None
+
+
+def reusable(step_file: str | os.PathLike, key: str, parts: dict | None, operator: str, hint: str = "") -> bool:
+    """Whether the step file can be reused for ``key``; the log says so, or why it is recomputed
+    (a warning when the file changed since it was written). Every runner decides reuse here."""
+    reason = stale_reason(step_file, key, parts)
+    if reason is None:
+        logger.info("%s: reused the cached result %s (inputs and settings unchanged%s)", operator, step_file, hint)
+        return True
+    if reason:
+        level = logging.WARNING if "changed since" in reason else logging.INFO
+        logger.log(level, "%s: recomputing %s: %s", operator, step_file, reason)
+    return False
+

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from dataflow.core.operator import OperatorABC, require_columns
-from dataflow.core.serving import GenerationResult, check_json_answer, serve_conversations, serving_fingerprint
+from dataflow.core.serving import (
+    DEFAULT_SYSTEM_PROMPT,
+    GenerationResult,
+    check_json_answer,
+    serve_conversations,
+    serving_fingerprint,
+)
 from dataflow.errors import DataFlowError
 from dataflow.step.durable import DurableStep
 from dataflow.step.fingerprint import code_fingerprint
@@ -220,7 +226,7 @@ class ModelOperator(StepOperator):
         todo = [i for i, r in enumerate(results) if r is None]
         served = serve_conversations(
             self.serving, [conversations[i] for i in todo], [media[i] for i in todo] if images is not None else None,
-            None, system_prompt or getattr(self, "system_prompt", None) or "You are a helpful assistant.", json_schema,
+            None, system_prompt or getattr(self, "system_prompt", None) or DEFAULT_SYSTEM_PROMPT, json_schema,
         )
         for i, result in zip(todo, served):
             results[i] = check_json_answer(result, json_schema) if json_schema is not None else result

@@ -184,8 +184,9 @@ def _read_json(path: str) -> list[dict]:
     return _check_records(records, path)
 
 
-def _read_jsonl(path: str) -> list[dict]:
-    records = []
+def _read_jsonl(path: str, limit: int | None = None) -> list[dict]:
+    """The rows of a JSONL file (the first ``limit`` of them when given), errors naming the line."""
+    records: list[dict] = []
     offset = 0
     with open(path, "rb") as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -206,6 +207,8 @@ def _read_jsonl(path: str) -> list[dict]:
                     f"{path}: line {lineno} is a JSON {type(record).__name__}, expected an object (one row per line)"
                 )
             records.append(record)
+            if limit is not None and len(records) >= limit:
+                break
     return records
 
 
@@ -229,9 +232,13 @@ def _parquet_modules():
 def _read_parquet(path: str) -> list[dict]:
     _, pq = _parquet_modules()
     table = pq.read_table(path)
-    meta = table.schema.metadata or {}
+    return _decode_json_columns(table.to_pylist(), table.schema.metadata)
+
+
+def _decode_json_columns(records: list[dict], metadata: dict | None) -> list[dict]:
+    """Records with the columns the writer stored as JSON text (named in the file's metadata) decoded."""
+    meta = metadata or {}
     json_columns = json.loads(meta[_PARQUET_JSON_COLUMNS]) if _PARQUET_JSON_COLUMNS in meta else []
-    records = table.to_pylist()
     for record in records:
         for column in json_columns:
             if record.get(column) is not None:
@@ -304,31 +311,11 @@ def _json_list_head(path: str, n: int) -> list[dict] | None:
     return _check_records(records, path)
 
 
-def _jsonl_head(path: str, n: int) -> list[dict]:
-    lines = []
-    with open(path, "rb") as fh:
-        for line in fh:
-            if line.strip():
-                lines.append(line)
-                if len(lines) >= n:
-                    break
-    return _check_records([_json_loads(line) for line in lines], path)
-
-
 def _parquet_head(path: str, n: int) -> list[dict]:
     _, pq = _parquet_modules()
     parquet = pq.ParquetFile(path)
-    meta = parquet.schema_arrow.metadata or {}
-    json_columns = json.loads(meta[_PARQUET_JSON_COLUMNS]) if _PARQUET_JSON_COLUMNS in meta else []
     batch = next(parquet.iter_batches(batch_size=n), None)
-    records = batch.to_pylist() if batch is not None else []
-    if not records:
-        return []
-    for record in records:
-        for column in json_columns:
-            if record.get(column) is not None:
-                record[column] = json.loads(record[column])
-    return records
+    return _decode_json_columns(batch.to_pylist() if batch is not None else [], parquet.schema_arrow.metadata)
 
 
 def read_head(path: str, n: int = 8) -> Any:
@@ -341,7 +328,7 @@ def read_head(path: str, n: int = 8) -> Any:
         records = _json_list_head(path, n)
         return read_frame(path) if records is None else convert_rows(records, "dataframe")
     if fmt == "jsonl":
-        return convert_rows(_jsonl_head(path, n), "dataframe")
+        return convert_rows(_read_jsonl(path, n), "dataframe")
     if fmt == "csv":
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], nrows=n).astype(object)
         return frame.where(frame.notna(), None)

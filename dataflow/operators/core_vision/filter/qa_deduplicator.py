@@ -10,7 +10,7 @@ from dataflow.core.operator import require_columns
 from dataflow.errors import MissingDependencyError
 from dataflow.operators.core_vision.filter.verdicts import QualityOperator, qa_reason, row_reason
 from dataflow.core.registry import OPERATOR_REGISTRY
-from dataflow.storage.media import is_url
+from dataflow.storage.media import MediaResolver, embedded_bytes, is_url
 from dataflow.text.match import normalize_answer, text_tokens
 
 
@@ -152,8 +152,9 @@ class QADeduplicator(QualityOperator):
 
         if image_key is not None:
             first: dict[Any, int] = {}
+            resolver = MediaResolver(self.media_root)  # each distinct path looked up once
             for i, cell in enumerate(frame[image_key].tolist()):
-                identity = _image_identity(cell, self.media_root)
+                identity = _image_identity(cell, resolver)
                 if identity is not None:
                     join(first.setdefault(identity, i), i)
         for i, earlier in enumerate(near):
@@ -237,14 +238,12 @@ def _qas(record: dict) -> list[dict]:
     return [qa for qa in record.get("qas") or [] if isinstance(qa, dict)]
 
 
-def _image_identity(cell: Any, media_root: str | None) -> Any:
+def _image_identity(cell: Any, resolver: MediaResolver) -> Any:
     """What makes two rows about the same image: the resolved paths, or the bytes' digest."""
     import hashlib
 
-    from dataflow.storage.media import embedded_bytes, media_cell_to_list, resolve_media_path
-
     try:
-        items = media_cell_to_list(cell)
+        items = resolver.cell(cell)
     except ValueError:
         return None
     if not items:
@@ -252,7 +251,7 @@ def _image_identity(cell: Any, media_root: str | None) -> Any:
     parts = []
     for item in items:
         if isinstance(item, str):
-            parts.append(os.path.realpath(resolve_media_path(item, media_root)) if not is_url(item) else item)
+            parts.append(os.path.realpath(item) if not is_url(item) else item)
         else:
             parts.append(hashlib.sha256(embedded_bytes(item)).hexdigest())
     return tuple(parts)
