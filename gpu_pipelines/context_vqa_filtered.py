@@ -19,7 +19,7 @@ parse (4), and after them:
 
 Each filter writes its kept rows to the next step file and its rejected rows, with reasons, beside
 it (cache_local/context_vqa_filtered_step5.rejected.json, ...); the run ends with one summary line.
-Needs the quality extra: pip install 'open-dataflow-mm[vllm,quality]'.
+Needs the vllm extra: pip install 'open-dataflow-mm[vllm]'.
 """
 
 from dataflow.utils.storage import FileStorage

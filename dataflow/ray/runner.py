@@ -42,6 +42,7 @@ from dataflow.step.lock import StepLock
 from dataflow.step.meta import record_step_file
 from dataflow.utils.fs import atomic_write_bytes, remove_stale_temp_files
 from dataflow.storage.media import externalize_media
+from dataflow.storage.stream import RowWriter
 from dataflow.storage.formats import frame_from_records, json_default, raw_records, read_frame, read_records, write_records
 
 logger = logging.getLogger(__name__)
@@ -151,14 +152,18 @@ def read_input(path: str) -> Any:
 
 
 class _StepFile:
-    """What an operator's ``write_step`` needs of a step: where its file goes, and a writer."""
+    """What an operator's ``write_step`` needs of a step: where its files go, and writers of them
+    (the meta record is written by the runner)."""
 
     def __init__(self, out_path: Path, storage: Any):
         self.out_path = out_path
         self.media_dir = Path(getattr(storage, "cache_path", out_path.parent)) / "media"
 
-    def write(self, out: Any) -> str:
-        return write_records(str(self.out_path), out, media_dir=self.media_dir)
+    def writer(self, path: Any = None) -> RowWriter:
+        return RowWriter(path or self.out_path, media_dir=self.media_dir)
+
+    def commit(self, writer: RowWriter) -> str:
+        return writer.close()
 
 
 class RayPipelineRunner:

@@ -20,6 +20,11 @@ Every operator's ``run(storage, ...)`` goes through ``DurableStep``; the operato
 
 The input's fingerprint covers every cell, and for media columns each file's size and modification
 time (``hash_media=True``: its contents).
+
+A step **streams**: it reads its input a chunk at a time (``chunks()``; a file storage reads JSONL,
+JSON, CSV and Parquet incrementally) and writes its output as it goes (``writer()``, ``map_rows``),
+so memory is bounded by the chunk size, not the number of rows. Only per-row digests are kept
+(12 bytes a row), and a resumed journal is indexed by offset (8 bytes a row), not loaded.
 """
 
 from __future__ import annotations
@@ -28,15 +33,16 @@ import contextlib
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from dataflow.errors import DataFlowError
-from dataflow.step.feed import ChunkFeed, MapStats, RowStream, split_chunks
-from dataflow.step.fingerprint import data_fingerprint, row_digests, settings_fingerprint, step_key
+from dataflow.step.feed import Chunk, ChunkFeed, MapStats, RowStream
+from dataflow.step.fingerprint import RowDigester, RowDigests, data_fingerprint, settings_fingerprint, step_key
 from dataflow.step.journal import JOURNAL_SUFFIX, Journal, JournalReport, RowSchema
 from dataflow.step.lock import StepLock
-from dataflow.step.meta import meta_path, record_step_file, reusable
-from dataflow.storage.formats import raw_records
+from dataflow.step.meta import meta_path, record_step_file, rejected_path, reusable
+from dataflow.storage.formats import frame_from_records, raw_records
+from dataflow.storage.stream import RowWriter
 from dataflow.logger import enable_script_defaults
 from dataflow.utils.fs import remove_stale_temp_files
 from dataflow.utils.runtime import env_flag
@@ -45,6 +51,9 @@ logger = logging.getLogger(__name__)
 
 FORCE_ENV = "DATAFLOW_FORCE_RECOMPUTE"
 PROGRESS_ENV = "DATAFLOW_PROGRESS"
+
+
+DEFAULT_CHUNK_ROWS = 4096
 
 
 class DurableStep:
@@ -63,14 +72,20 @@ class DurableStep:
         code: the fingerprint of the code that computes the step (``code_fingerprint``), for
             model-free steps: an upgrade that changes it recomputes the step. Model steps leave it
             out: they are keyed on what they send to the model, and survive other upgrades.
+        chunk_rows: rows read at a time when streaming.
 
-    Example::
+    Example (streaming: one chunk in memory at a time)::
 
         with DurableStep(storage, "MyOperator", settings) as step:
             if step.reuse():
                 return output_key
-            out = my_process(step.frame)
-            step.write(out)
+            with step.writer() as out:
+                for records in step.chunks():
+                    out.write(my_process(records))
+                step.commit(out)
+
+    ``step.frame`` (the whole input as a DataFrame) and ``step.write(frame)`` remain for operators
+    that need every row at once.
     """
 
     def __init__(
@@ -83,6 +98,7 @@ class DurableStep:
         media_columns: Iterable[str | None] = (),
         hash_media: bool = False,
         code: str | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
     ):
         self.storage = storage
         self.operator = operator
@@ -90,15 +106,17 @@ class DurableStep:
         self.force = force or bool(env_flag(FORCE_ENV))
         self.media_columns = [c for c in media_columns if c is not None]
         self.hash_media = hash_media
+        self.chunk_rows = chunk_rows
         self.out_path = Path(storage.write_path) if hasattr(storage, "write_path") else None
-        self.frame: Any = None
-        self.digests: list[str] = []
+        self.digests: RowDigests = RowDigests()
+        self.columns: list[str] = []
+        self.rows = 0
         self.settings_key = settings_fingerprint(operator, settings)
         self.code = code
         self.data_key = ""
         self.key = ""
         self.stats = MapStats()
-        self._records: list[dict] | None = None
+        self._frame: Any = None
         self._locks: list[StepLock] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -110,9 +128,10 @@ class DurableStep:
                 if getattr(self.storage, "operator_step", 0) >= 1 and read_path:
                     self._lock(read_path)  # no other run rewrites our input while we read it
                 self._lock(self.out_path)
-                for path in (self.out_path, self.meta_path, self.journal_path):
+                for path in (self.out_path, self.meta_path, self.journal_path, rejected_path(self.out_path)):
                     remove_stale_temp_files(path)
-            self.frame = self.storage.read("dataframe")
+            if not self.streams:
+                self._frame = self.storage.read("dataframe")
         except BaseException:
             self._release()
             raise
@@ -131,6 +150,11 @@ class DurableStep:
             self._locks.pop().release()
 
     @property
+    def streams(self) -> bool:
+        """Whether the input is read a chunk at a time (a storage with ``read_chunks``)."""
+        return hasattr(self.storage, "read_chunks")
+
+    @property
     def meta_path(self) -> Path:
         return meta_path(self.out_path)
 
@@ -142,27 +166,56 @@ class DurableStep:
     def media_root(self) -> str | None:
         return getattr(self.storage, "media_root", None)
 
+    # -- the input -------------------------------------------------------------------------------
     @property
-    def records(self) -> list[dict]:
-        """The input rows as dicts (built once: fingerprinting and the per-row work both read them)."""
-        if self._records is None:
-            self._records = raw_records(self.frame)
-        return self._records
+    def frame(self) -> Any:
+        """The whole input as a DataFrame (read on first use: streaming steps never need it)."""
+        if self._frame is None:
+            self._frame = self.storage.read("dataframe")
+        return self._frame
 
-    def _fingerprint_input(self) -> None:
-        if not self.key:
-            self.digests = row_digests(
-                self.frame, self.media_columns, self.media_root, self.hash_media, records=self.records
-            )
-            self.data_key = data_fingerprint(self.frame.columns, self.digests)
-            self.key = step_key(self.settings_key, self.data_key, self.code)
+    def chunks(self, rows: int | None = None) -> Iterator[list[dict]]:
+        """The input rows as lists of dicts, ``rows`` (default ``chunk_rows``) at a time, in order."""
+        rows = rows or self.chunk_rows
+        if self._frame is None and self.streams:
+            yield from self.storage.read_chunks(rows)
+            return
+        records = raw_records(self.frame)
+        for start in range(0, len(records), rows):
+            yield records[start : start + rows]
+
+    def scan(self, observe: Callable[[list[dict]], None] | None = None) -> None:
+        """One pass over the input: the row count, the columns and each row's digest (the cache key).
+        ``observe(records)`` sees each chunk on the way (when this call makes the pass)."""
+        if self.key:
+            return
+        digester = RowDigester(self.media_columns, self.media_root, self.hash_media)
+        columns: dict[str, None] = {}
+        if self._frame is not None:
+            columns = dict.fromkeys(str(c) for c in self._frame.columns)
+            digester.media = [c for c in digester.media if c in columns]
+        for records in self.chunks():
+            if self._frame is None:
+                for record in records:
+                    if len(record) != len(columns) or any(k not in columns for k in record):
+                        columns.update(dict.fromkeys(record))
+            digester.add(records)
+            if observe is not None:
+                observe(records)
+        self.digests = digester.digests
+        self.columns = list(columns)
+        self.rows = len(self.digests)
+        self.data_key = data_fingerprint(self.columns, self.digests)
+        self.key = step_key(self.settings_key, self.data_key, self.code)
+
+    _fingerprint_input = scan
 
     # -- the cache -------------------------------------------------------------------------------
     def reuse(self) -> bool:
         """True when the step file exists, was made from exactly these inputs and is unchanged since."""
         if self.out_path is None:
             return False
-        self._fingerprint_input()
+        self.scan()
         if self.force:
             return False
         return reusable(self.out_path, self.key, self.parts, self.operator, f"; set {FORCE_ENV}=1 to recompute")
@@ -175,7 +228,7 @@ class DurableStep:
     # -- durable per-row work --------------------------------------------------------------------
     def map_rows(
         self,
-        compute: Callable[[Any], list[dict]],
+        compute: Callable[[Any], list[dict]] | None,
         schema: RowSchema,
         *,
         prepare: Callable[[list[dict]], Any] | None = None,
@@ -183,7 +236,8 @@ class DurableStep:
         show_progress: bool = True,
         stream: RowStream | None = None,
         window: int | None = None,
-    ) -> list[dict]:
+        emit: Callable[[int, dict, dict, bool], None] | None = None,
+    ) -> list[dict] | None:
         """Every row's outputs, computed chunk by chunk and journaled as each chunk finishes.
 
         ``prepare(records)`` (on a helper thread, one chunk ahead: e.g. image decoding) turns a
@@ -195,54 +249,92 @@ class DurableStep:
         whenever fewer than ``window`` rows are in flight, and each row is journaled as it
         finishes: the engine never drains at a chunk boundary, and a crash loses only the rows in
         flight.
+
+        ``emit(index, record, outputs, fresh)`` is called for every row in input order as soon as
+        it and every row before it are done (``fresh``: computed now, not taken from the journal);
+        nothing is kept and None is returned. Without ``emit`` the outputs are returned as a list.
         """
         from tqdm.auto import tqdm
 
-        self._fingerprint_input()
-        total = len(self.frame)
-        journal, done = self._load_journal(schema)
-        todo = [i for i in range(total) if i not in done]
-        stats = self.stats = MapStats(total=total, reused=len(done))
-        if not todo:
-            return [done[i] for i in range(total)]
-        if journal is not None:
-            journal.open(resume=bool(done))
-        if done:
-            logger.info("%s: resuming, %d of %d rows already done", self.operator, len(done), total)
+        self.scan()
+        total = self.rows
+        journal, report = self._load_journal(schema)
+        stats = self.stats = MapStats(total=total, reused=report.done)
+        collected: list[dict] = []
+        order = _InOrder(emit or (lambda i, record, outputs, fresh: collected.append(outputs)))
+        if journal is not None and report.done < total:
+            journal.open(resume=report.done > 0)
+        if report.done:
+            logger.info("%s: resuming, %d of %d rows already done", self.operator, report.done, total)
         show = show_progress and env_flag(PROGRESS_ENV) is not False
-        bar = tqdm(total=total, initial=len(done), desc=self.operator, unit="row", disable=not show)
+        bar = tqdm(total=total, initial=report.done, desc=self.operator, unit="row", disable=not show)
+
+        def take(chunk: Chunk) -> None:
+            for index, record in chunk.done:
+                order.put(index, record, journal.output_at(int(report.offsets[index])), False)
+            order.hold(chunk.indices, chunk.records)
 
         def finish(finished: dict[int, dict]) -> None:
             if journal is not None:
                 journal.append(finished)
-            done.update(finished)
-            stats.computed_indices.extend(finished)
+            for index, outputs in finished.items():
+                order.done(index, outputs)
+            stats.computed += len(finished)
             bar.update(len(finished))
 
-        feed = ChunkFeed(self.records, split_chunks(todo, chunk_size), prepare or (lambda rows: rows), finish,
-                         stats, self.operator)
+        source = self._todo(report.offsets, chunk_size)
+        window = window or 2 * chunk_size
+        feed = ChunkFeed(source, prepare or (lambda rows: rows), take, finish, stats, self.operator,
+                         backlog=lambda: len(order), max_backlog=4 * window + self.chunk_rows)
         try:
-            feed.run(compute, stream, window or 2 * chunk_size)
+            feed.run(compute, stream, window)
         except BaseException as err:
             bar.close()
             if journal is not None:
-                self._stopped(err, journal, len(done), total)
+                self._stopped(err, journal, report.done + stats.computed, total)
             raise
         bar.close()
         if journal is not None:
             journal.close()
-        return [done[i] for i in range(total)]
+        if order.next != total:  # pragma: no cover - an invariant of the feed
+            raise DataFlowError(f"{self.operator}: {total - order.next} rows were never finished")
+        return None if emit is not None else collected
 
-    def _load_journal(self, schema: RowSchema) -> tuple[Journal | None, dict[int, dict]]:
-        """The step's journal (None without a file storage) and the valid rows it already holds."""
+    def _todo(self, offsets: Any, chunk_size: int) -> Iterator[Chunk]:
+        """The input as ``Chunk``s: rows to compute in chunks of ``chunk_size`` (the first one small, to
+        get an engine going), with the rows a journal holds alongside."""
+        size = min(chunk_size, max(8, chunk_size // 8))
+        todo: list[int] = []
+        todo_records: list[dict] = []
+        done: list[tuple[int, dict]] = []
+        index = 0
+        for records in self.chunks(max(chunk_size, self.chunk_rows)):
+            for record in records:
+                if offsets is not None and offsets[index] >= 0:
+                    done.append((index, record))
+                    if len(done) >= self.chunk_rows:  # a resumed run: hand the journal's rows on
+                        yield Chunk(todo, todo_records, done)
+                        todo, todo_records, done = [], [], []
+                else:
+                    todo.append(index)
+                    todo_records.append(record)
+                    if len(todo) >= size:
+                        yield Chunk(todo, todo_records, done)
+                        todo, todo_records, done, size = [], [], [], chunk_size
+                index += 1
+        if todo or done:
+            yield Chunk(todo, todo_records, done)
+
+    def _load_journal(self, schema: RowSchema) -> tuple[Journal | None, JournalReport]:
+        """The step's journal (None without a file storage) and where the valid rows it holds are."""
         if self.out_path is None:
-            return None, {}
+            return None, JournalReport()
         journal = Journal(self.journal_path, self.operator, self.settings_key, self.digests, schema)
         if self.force:
-            return journal, {}
-        report = journal.load()
+            return journal, JournalReport()
+        report = journal.load(index_only=True)
         self._report_journal(journal, report)
-        return journal, report.rows
+        return journal, report
 
     def _report_journal(self, journal: Journal, report: JournalReport) -> None:
         if report.discarded:
@@ -259,7 +351,7 @@ class DurableStep:
             ]
             logger.warning(
                 "%s: %s: skipped %s; kept %d finished row(s), the skipped rows are computed again",
-                self.operator, journal.path, ", ".join(parts), len(report.rows),
+                self.operator, journal.path, ", ".join(parts), report.done,
             )
 
     def _stopped(self, err: BaseException, journal: Journal, kept: int, total: int) -> None:
@@ -276,12 +368,122 @@ class DurableStep:
         logger.warning("%s: %s: %d of %d rows are saved in %s%s.", self.operator, what, kept, total, journal.path, hint)
 
     # -- the output ------------------------------------------------------------------------------
-    def write(self, out: Any) -> str:
-        """Write ``out`` as the step file (atomically), record what it was made from, drop the journal."""
-        path = self.storage.write(out)
+    def writer(self, path: str | os.PathLike | None = None) -> Any:
+        """A writer of the step file (``path``: a file beside it, such as the rejected rows), written a
+        chunk at a time (``RowWriter``); ``commit()`` puts the step file in place. Without a file
+        storage, the rows are collected and handed to ``storage.write`` at ``commit()``."""
+        if self.out_path is None:
+            return _Collector(self.storage)
+        if path is None and hasattr(self.storage, "writer"):
+            return self.storage.writer()
+        media_dir = getattr(self.storage, "media_dir", None)
+        return RowWriter(path or self.out_path, media_dir=media_dir)
+
+    def commit(self, writer: Any) -> str:
+        """Close ``writer`` (the step file's), record what the file was made from, drop the journal."""
+        path = writer.close()
         if self.out_path is not None:
-            self._fingerprint_input()
-            record_step_file(self.out_path, self.operator, self.key, len(out), self.parts)
+            self.scan()
+            record_step_file(self.out_path, self.operator, self.key, writer.rows, self.parts,
+                             size=writer.size if writer.sha256 else None, sha256=writer.sha256)
             with contextlib.suppress(FileNotFoundError):
                 self.journal_path.unlink()
         return path
+
+    def write(self, out: Any) -> str:
+        """Write ``out`` (a whole DataFrame or list of dicts) as the step file, atomically; record what it
+        was made from; drop the journal."""
+        writer = self.writer()
+        try:
+            writer.write(out)
+        except BaseException:
+            writer.abort()
+            raise
+        return self.commit(writer)
+
+
+class RowBatcher:
+    """Collects rows one at a time and hands them to ``sink`` in lists of ``size``; ``flush()`` the rest."""
+
+    def __init__(self, sink: Callable[[list[dict]], None], size: int = 1024):
+        self.sink = sink
+        self.size = size
+        self._rows: list[dict] = []
+
+    def add(self, row: dict) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._rows:
+            rows, self._rows = self._rows, []
+            self.sink(rows)
+
+
+class _InOrder:
+    """Hands finished rows to ``emit`` in input order, holding those that finish early."""
+
+    def __init__(self, emit: Callable[[int, dict, dict, bool], None]):
+        self.emit = emit
+        self.next = 0
+        self._records: dict[int, dict] = {}
+        self._ready: dict[int, tuple[dict, dict, bool]] = {}
+
+    def __len__(self) -> int:
+        return len(self._ready)
+
+    def hold(self, indices: list[int], records: list[dict]) -> None:
+        self._records.update(zip(indices, records))
+
+    def done(self, index: int, outputs: dict) -> None:
+        self.put(index, self._records.pop(index), outputs, True)
+
+    def put(self, index: int, record: dict, outputs: dict, fresh: bool) -> None:
+        self._ready[index] = (record, outputs, fresh)
+        while self.next in self._ready:
+            record, outputs, fresh = self._ready.pop(self.next)
+            self.emit(self.next, record, outputs, fresh)
+            self.next += 1
+
+
+class _Collector:
+    """A writer for storages without files: the rows go to ``storage.write`` as one frame at ``close()``."""
+
+    sha256 = None
+    size = 0
+
+    def __init__(self, storage: Any):
+        self.storage = storage
+        self._records: list[dict] = []
+        self._frames: list[Any] = []
+
+    @property
+    def rows(self) -> int:
+        return len(self._records) + sum(len(f) for f in self._frames)
+
+    def write(self, data: Any) -> None:
+        if isinstance(data, list):
+            self._records.extend(data)
+        else:
+            if self._records:
+                self._frames.append(frame_from_records(self._records))
+                self._records = []
+            self._frames.append(data)
+
+    def close(self) -> Any:
+        import pandas as pd
+
+        frames = self._frames + ([frame_from_records(self._records)] if self._records else [])
+        data = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return self.storage.write(data)
+
+    def abort(self) -> None:
+        self._records, self._frames = [], []
+
+    def __enter__(self) -> "_Collector":
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is not None:
+            self.abort()

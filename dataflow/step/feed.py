@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from dataflow.errors import DataFlowError
 
@@ -38,42 +38,60 @@ class MapStats:
 
     total: int = 0
     reused: int = 0
+    computed: int = 0
     compute_seconds: float = 0.0
-    computed_indices: list[int] = field(default_factory=list)
-
-    @property
-    def computed(self) -> int:
-        return len(self.computed_indices)
 
 
-def split_chunks(todo: list[int], chunk_size: int) -> list[list[int]]:
-    """``todo`` in chunks of ``chunk_size``; a small first chunk gets an engine going while the next
-    chunk is prepared."""
-    first = min(chunk_size, max(8, chunk_size // 8))
-    chunks = [todo[:first]] + [todo[s : s + chunk_size] for s in range(first, len(todo), chunk_size)]
+@dataclass
+class Chunk:
+    """Rows to compute (``indices`` and their ``records``), and rows of the same stretch of input that
+    a journal already holds (``done``: index and record), which go straight to the output."""
+
+    indices: list[int]
+    records: list[dict]
+    done: list[tuple[int, dict]] = field(default_factory=list)
+    prepared: Any = None
+
+
+def split_chunks(todo: list[int], chunk_size: int, first: bool = True) -> list[list[int]]:
+    """``todo`` in chunks of ``chunk_size``; a small first chunk (``first``) gets an engine going while
+    the next chunk is prepared."""
+    head = min(chunk_size, max(8, chunk_size // 8)) if first else chunk_size
+    chunks = [todo[:head]] + [todo[s : s + chunk_size] for s in range(head, len(todo), chunk_size)]
     return [c for c in chunks if c]
 
 
 class ChunkFeed:
-    """Runs ``chunks`` of row indices through the work; ``finish(outputs by index)`` gets each result.
+    """Runs the chunks of ``source`` through the work, in order.
 
-    ``prepare(records)`` runs one chunk ahead on a helper thread (e.g. image decoding).
+    ``source`` yields ``Chunk``s; it is advanced, and each chunk's records prepared
+    (``prepare(records)``, e.g. image decoding), one chunk ahead on a helper thread. ``take(chunk)``
+    is called on the calling thread as each chunk is taken, ``finish(outputs by index)`` as rows
+    finish. With a stream, a new chunk is taken only while fewer than ``window`` rows are in flight
+    and ``backlog()`` (rows finished but held for order) is under ``max_backlog``.
     """
 
-    def __init__(self, records: list[dict], chunks: list[list[int]], prepare: Callable[[list[dict]], Any],
-                 finish: Callable[[dict[int, dict]], None], stats: MapStats, operator: str):
-        self.records = records
-        self.chunks = chunks
+    def __init__(self, source: Iterator[Chunk], prepare: Callable[[list[dict]], Any],
+                 take: Callable[[Chunk], None], finish: Callable[[dict[int, dict]], None], stats: MapStats,
+                 operator: str, backlog: Callable[[], int] = lambda: 0, max_backlog: int = 1 << 62):
+        self.source = source
         self.prepare = prepare
+        self.take = take
         self.finish = finish
         self.stats = stats
         self.operator = operator
+        self.backlog = backlog
+        self.max_backlog = max_backlog
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataflow-prefetch")
 
-    def _build(self, k: int) -> Future | None:
-        if k >= len(self.chunks):
-            return None
-        return self._pool.submit(self.prepare, [self.records[i] for i in self.chunks[k]])
+    def _next(self) -> Chunk | None:
+        chunk = next(self.source, None)
+        if chunk is not None and chunk.indices:
+            chunk.prepared = self.prepare(chunk.records)
+        return chunk
+
+    def _build(self) -> Future:
+        return self._pool.submit(self._next)
 
     def run(self, compute: Callable[[Any], list[dict]], stream: RowStream | None, window: int) -> None:
         try:
@@ -86,33 +104,39 @@ class ChunkFeed:
 
     def _calls(self, compute: Callable[[Any], list[dict]]) -> None:
         """One ``compute`` call per chunk."""
-        upcoming = self._build(0)
-        for k, chunk in enumerate(self.chunks):
-            prepared = upcoming.result()
-            upcoming = self._build(k + 1)
+        upcoming = self._build()
+        while (chunk := upcoming.result()) is not None:
+            upcoming = self._build()
+            self.take(chunk)
+            if not chunk.indices:
+                continue
             began = time.perf_counter()
-            outputs = compute(prepared)
+            outputs = compute(chunk.prepared)
             self.stats.compute_seconds += time.perf_counter() - began
-            if len(outputs) != len(chunk):
-                raise DataFlowError(f"{self.operator}: got {len(outputs)} results for {len(chunk)} rows")
-            self.finish(dict(zip(chunk, outputs)))
+            if len(outputs) != len(chunk.indices):
+                raise DataFlowError(f"{self.operator}: got {len(outputs)} results for {len(chunk.indices)} rows")
+            self.finish(dict(zip(chunk.indices, outputs)))
 
     def _feed(self, stream: RowStream, window: int) -> None:
         """Keep ``stream`` fed from the prepared chunks; rows are finished as they come back."""
-        k, upcoming = 0, self._build(0)
+        upcoming: Future | None = self._build()
         try:
-            while k < len(self.chunks) or stream.pending:
+            while upcoming is not None or stream.pending:
                 # Take the next prepared chunk while the engine has room, without waiting for the
                 # preparation thread unless the engine would otherwise sit idle.
-                while k < len(self.chunks) and stream.pending < window and (upcoming.done() or not stream.pending):
-                    prepared = upcoming.result()
-                    upcoming = self._build(k + 1)
-                    began = time.perf_counter()
-                    stream.submit(self.chunks[k], prepared)
-                    self.stats.compute_seconds += time.perf_counter() - began
-                    k += 1
+                while (upcoming is not None and stream.pending < window and self.backlog() < self.max_backlog
+                       and (upcoming.done() or not stream.pending)):
+                    chunk = upcoming.result()
+                    upcoming = self._build() if chunk is not None else None
+                    if chunk is None:
+                        break
+                    self.take(chunk)
+                    if chunk.indices:
+                        began = time.perf_counter()
+                        stream.submit(chunk.indices, chunk.prepared)
+                        self.stats.compute_seconds += time.perf_counter() - began
                 began = time.perf_counter()
-                finished = stream.poll()
+                finished = stream.poll() if stream.pending else {}
                 self.stats.compute_seconds += time.perf_counter() - began
                 if finished:
                     self.finish(finished)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from dataflow.storage.formats import json_default, raw_records
 from dataflow.storage.media import MediaResolver, media_cell_to_list
@@ -80,35 +80,79 @@ class MediaStamps:
         return stamp
 
 
+class RowDigests:
+    """One 12-byte digest per input row, kept in one ``bytearray`` (12 bytes a row, not a string
+    object each: a million rows take 12 MB). Indexing gives the hex digest the journal stores."""
+
+    SIZE = 12
+
+    def __init__(self, digests: Iterable[str] = ()):
+        self._data = bytearray()
+        for digest in digests:
+            self._data += bytes.fromhex(digest)
+
+    def add(self, digest: bytes) -> None:
+        self._data += digest
+
+    def __len__(self) -> int:
+        return len(self._data) // self.SIZE
+
+    def __getitem__(self, i: int) -> str:
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._data[i * self.SIZE : (i + 1) * self.SIZE].hex()
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, (list, RowDigests)) else NotImplemented
+
+
+class RowDigester:
+    """Digests rows one chunk at a time (``add``): each row's cells, and the identity of the media files
+    its media cells name (size and mtime, or contents with ``hash_media``; looked up once per path)."""
+
+    def __init__(self, media_columns: Iterable[str] = (), media_root: str | None = None, hash_media: bool = False):
+        import orjson
+
+        self._orjson = orjson
+        self.media = [c for c in dict.fromkeys(media_columns) if c is not None]
+        self.stamps = MediaStamps(media_root, hash_media)
+        self.option = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+        self.digests = RowDigests()
+
+    def add(self, records: Iterable[dict]) -> None:
+        for record in records:
+            if self.media:
+                record = {**record, "\x00media": [self.stamps(record.get(c)) for c in self.media]}
+            try:
+                encoded = self._orjson.dumps(record, option=self.option, default=json_default)
+            except TypeError:  # ints wider than 64 bits
+                encoded = json.dumps(record, sort_keys=True, default=json_default, ensure_ascii=False).encode("utf-8")
+            self.digests.add(hashlib.blake2b(encoded, digest_size=RowDigests.SIZE).digest())
+
+
 def row_digests(
     frame: Any, media_columns: Iterable[str] = (), media_root: str | None = None, hash_media: bool = False,
     records: list[dict] | None = None,
-) -> list[str]:
+) -> RowDigests:
     """One digest per row of ``frame``: its cells, and the identity of the files its media cells name.
 
     ``records``: the frame's rows as dicts, when the caller has them already.
     """
-    import orjson
-
-    media = [c for c in dict.fromkeys(media_columns) if c is not None and c in frame.columns]
-    stamps = MediaStamps(media_root, hash_media)
-    option = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-    out = []
-    for record in records if records is not None else raw_records(frame):
-        if media:
-            record = {**record, "\x00media": [stamps(record.get(c)) for c in media]}
-        try:
-            encoded = orjson.dumps(record, option=option, default=json_default)
-        except TypeError:  # ints wider than 64 bits
-            encoded = json.dumps(record, sort_keys=True, default=json_default, ensure_ascii=False).encode("utf-8")
-        out.append(hashlib.blake2b(encoded, digest_size=12).hexdigest())
-    return out
+    digester = RowDigester([c for c in media_columns if c in frame.columns], media_root, hash_media)
+    digester.add(records if records is not None else raw_records(frame))
+    return digester.digests
 
 
-def data_fingerprint(columns: Sequence[Any], digests: Sequence[str]) -> str:
+def data_fingerprint(columns: Sequence[Any], digests: Iterable[str]) -> str:
     """A frame's fingerprint from its column names and row digests (row order matters)."""
     digest = hashlib.sha256(json.dumps([str(c) for c in columns]).encode())
-    digest.update("\n".join(digests).encode())
+    first = True
+    for row in digests:
+        digest.update(row.encode() if first else b"\n" + row.encode())
+        first = False
     return digest.hexdigest()[:32]
 
 

@@ -35,6 +35,15 @@ def _journal_line(row: dict) -> bytes:
         return json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
+def _loads(line: bytes) -> Any:
+    import orjson
+
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)  # ints wider than 64 bits; raises ValueError when unreadable
+
+
 RowSchema = dict  # column -> tuple of accepted types (None for null)
 
 
@@ -53,6 +62,8 @@ class JournalReport:
     """What reading a journal kept and skipped."""
 
     rows: dict[int, dict] = field(default_factory=dict)
+    offsets: Any = None  # index_only: per input row, the byte offset of its line (-1: not done)
+    done: int = 0  # valid finished rows
     unreadable: int = 0
     other_data: int = 0
     bad_shape: int = 0
@@ -81,6 +92,7 @@ class Journal:
         self.fsync_seconds = JOURNAL_FSYNC_SECONDS
         self._synced = 0.0
         self._fh: Any = None
+        self._reader: Any = None
 
     def _header(self) -> dict:
         return {"journal": _JOURNAL_VERSION, "operator": self.operator, "settings": self.settings_key}
@@ -92,16 +104,27 @@ class Journal:
             and all(_matches(out[k], kinds) for k, kinds in self.schema.items())
         )
 
-    def load(self) -> JournalReport:
-        """Finished rows by index, each checked against the input row it claims to answer."""
+    def load(self, index_only: bool = False) -> JournalReport:
+        """Finished rows by index, each checked against the input row it claims to answer.
+
+        ``index_only``: keep, per input row, only the byte offset of its line (``offsets``, a NumPy
+        array; -1 for rows not done) instead of the outputs: ``output_at`` reads one back. A resumed
+        step of a million rows then holds 8 bytes a row, not every finished output.
+        """
+        import numpy as np
+
         report = JournalReport()
+        total = len(self.digests)
+        if index_only:
+            report.offsets = np.full(total, -1, dtype=np.int64)
         try:
             fh = open(self.path, "rb")
         except FileNotFoundError:
             return report
         with fh:
+            first = fh.readline()
             try:
-                header = json.loads(fh.readline())
+                header = json.loads(first)
             except ValueError:
                 header = None
             if header != self._header():
@@ -109,22 +132,44 @@ class Journal:
                     header, dict
                 ) else "its header is unreadable"
                 return report
-            total = len(self.digests)
+            offset = len(first)
             for line in fh:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    report.unreadable += 1
+                start, offset = offset, offset + len(line)
+                row = self._check_line(line, total, report)
+                if row is None:
                     continue
-                if not isinstance(row, dict) or not isinstance(row.get("i"), int) or isinstance(row["i"], bool):
-                    report.bad_shape += 1
-                elif not (0 <= row["i"] < total) or row.get("d") != self.digests[row["i"]]:
-                    report.other_data += 1
-                elif not self._valid_output(row.get("o")):
-                    report.bad_shape += 1
-                else:
-                    report.rows.setdefault(row["i"], row["o"])
+                if index_only:
+                    if report.offsets[row["i"]] < 0:
+                        report.offsets[row["i"]] = start
+                        report.done += 1
+                elif row["i"] not in report.rows:
+                    report.rows[row["i"]] = row["o"]
+                    report.done += 1
         return report
+
+    def _check_line(self, line: bytes, total: int, report: JournalReport) -> dict | None:
+        """The journal row on ``line`` if it is valid; otherwise None, counted in ``report``."""
+        try:
+            row = _loads(line)
+        except ValueError:
+            report.unreadable += 1
+            return None
+        if not isinstance(row, dict) or not isinstance(row.get("i"), int) or isinstance(row["i"], bool):
+            report.bad_shape += 1
+        elif not (0 <= row["i"] < total) or row.get("d") != self.digests[row["i"]]:
+            report.other_data += 1
+        elif not self._valid_output(row.get("o")):
+            report.bad_shape += 1
+        else:
+            return row
+        return None
+
+    def output_at(self, offset: int) -> dict:
+        """The outputs on the line at byte ``offset`` (from ``load(index_only=True)``)."""
+        if self._reader is None:
+            self._reader = open(self.path, "rb")
+        self._reader.seek(offset)
+        return _loads(self._reader.readline())["o"]
 
     def open(self, resume: bool) -> None:
         """Start appending; without ``resume`` any existing journal is replaced."""
@@ -176,6 +221,9 @@ class Journal:
 
     def close(self) -> None:
         """Close; an error here (e.g. the disk is full) is logged, never raised over the original one."""
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            reader.close()
         if self._fh is not None:
             fh, self._fh = self._fh, None
             try:

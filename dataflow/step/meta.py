@@ -24,16 +24,24 @@ def meta_path(step_file: str | os.PathLike) -> Path:
     return Path(str(step_file) + META_SUFFIX)
 
 
-def record_step_file(path: str | os.PathLike, operator: str, key: str, rows: int, parts: dict | None = None) -> None:
-    """Write ``<path>.meta.json``: what the step file was made from, and its size and digest as written."""
+def rejected_path(step_file: str | os.PathLike) -> Path:
+    """``cache/x_step3.json`` -> ``cache/x_step3.rejected.json``: the rows a quality step rejected."""
+    path = Path(step_file)
+    return path.with_name(f"{path.stem}.rejected{path.suffix}")
+
+
+def record_step_file(path: str | os.PathLike, operator: str, key: str, rows: int, parts: dict | None = None,
+                     size: int | None = None, sha256: str | None = None) -> None:
+    """Write ``<path>.meta.json``: what the step file was made from, and its size and digest as written
+    (``size`` and ``sha256`` when the writer computed them as it wrote; else the file is read)."""
     path = Path(path)
     meta = {
         "meta": _META_VERSION,
         "operator": operator,
         "fingerprint": key,
         "rows": rows,
-        "size": path.stat().st_size,
-        "sha256": file_sha256(path),
+        "size": size if sha256 is not None else path.stat().st_size,
+        "sha256": sha256 or file_sha256(path),
         "parts": parts or {},
     }
     atomic_write_bytes(meta_path(path), json.dumps(meta).encode())

@@ -17,13 +17,14 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from dataflow.core.storage import DataFlowStorage
 from dataflow.errors import StorageError
 from dataflow.storage.formats import CACHE_TYPES, OUTPUT_TYPES, convert_rows, format_of, read_head, read_records, write_records
 from dataflow.storage.media import resolve_media_cell, resolve_media_path
 from dataflow.storage.sources import read_folder, read_hf
+from dataflow.storage.stream import RowWriter, iter_record_chunks
 
 class FileStorage(DataFlowStorage):
     """Rows kept in one file per operator step.
@@ -180,6 +181,30 @@ class FileStorage(DataFlowStorage):
                 )
             data = read_records(path)
         return convert_rows(data, output_type)
+
+    def read_chunks(self, rows: int = 4096) -> Iterator[list[dict]]:
+        """The current step's rows as lists of at most ``rows`` dicts, in order, holding one chunk at a
+        time where the format allows (``dataflow.storage.stream``): how a streaming step reads."""
+        self._require_step("read")
+        if self.operator_step == 0:
+            source = self.first_entry_file_name
+            if source.startswith("hf:") or self._first_entry_path().is_dir():
+                records = convert_rows(self._read_first_entry(), "dict")
+                for start in range(0, len(records), rows):
+                    yield records[start : start + rows]
+                return
+            yield from iter_record_chunks(str(self._first_entry_path()), rows)
+            return
+        path = self.step_path(self.operator_step)
+        if not os.path.exists(path):
+            self.read("dict")  # raises the error that says which steps exist
+        yield from iter_record_chunks(path, rows)
+
+    def writer(self, path: str | None = None) -> RowWriter:
+        """A ``RowWriter`` for the next step's file (or ``path`` beside it): rows written chunk by
+        chunk, the file in place, whole, when it is closed."""
+        self._require_step("write")
+        return RowWriter(path or self.step_path(self.operator_step + 1), media_dir=self.media_dir)
 
     def _existing_steps(self) -> list[str]:
         try:

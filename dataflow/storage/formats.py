@@ -12,11 +12,12 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from dataflow.errors import MissingDependencyError, StorageError
 from dataflow.storage.media import embedded_bytes, externalize_media, is_pil_image
@@ -184,9 +185,8 @@ def _read_json(path: str) -> list[dict]:
     return _check_records(records, path)
 
 
-def _read_jsonl(path: str, limit: int | None = None) -> list[dict]:
-    """The rows of a JSONL file (the first ``limit`` of them when given), errors naming the line."""
-    records: list[dict] = []
+def _jsonl_rows(path: str) -> Iterator[dict]:
+    """The rows of a JSONL file one by one; errors name the line."""
     offset = 0
     with open(path, "rb") as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -206,10 +206,23 @@ def _read_jsonl(path: str, limit: int | None = None) -> list[dict]:
                 raise StorageError(
                     f"{path}: line {lineno} is a JSON {type(record).__name__}, expected an object (one row per line)"
                 )
-            records.append(record)
-            if limit is not None and len(records) >= limit:
-                break
-    return records
+            yield record
+
+
+def _read_jsonl(path: str, limit: int | None = None) -> list[dict]:
+    """The rows of a JSONL file (the first ``limit`` of them when given), errors naming the line."""
+    rows = _jsonl_rows(path)
+    return list(rows) if limit is None else list(itertools.islice(rows, limit))
+
+
+def _read_csv_chunks(path: str, rows: int) -> Iterator[list[dict]]:
+    """A CSV file's rows, ``rows`` at a time, every value as text (an empty cell as null)."""
+    import pandas as pd
+
+    with pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], chunksize=rows) as reader:
+        for frame in reader:
+            frame = frame.astype(object)
+            yield raw_records(frame.where(frame.notna(), None))
 
 
 def _read_csv(path: str) -> Any:

@@ -69,32 +69,59 @@ def fsync_dir(folder: str | os.PathLike) -> None:
         os.close(fd)
 
 
+class AtomicFile:
+    """A file written in pieces that appears at ``path`` only when ``commit()`` is called, whole.
+
+    It is written to a temporary file in ``path``'s folder (named so that
+    ``remove_stale_temp_files`` finds it after a crash), with the permissions a plain ``open()``
+    would give (``0o666`` less the umask), not ``mkstemp``'s private ``0o600``: colleagues on a
+    shared machine can read the results. ``commit()`` fsyncs it, replaces ``path`` and fsyncs the
+    folder; ``abort()`` removes it and leaves ``path`` as it was.
+    """
+
+    def __init__(self, path: str | os.PathLike, mode: str = "wb"):
+        self.target = Path(path)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(prefix=_temp_prefix(self.target), suffix=_TEMP_SUFFIX, dir=self.target.parent)
+        try:
+            os.fchmod(fd, 0o666 & ~current_umask())
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fh = os.fdopen(fd, mode) if mode else None
+        if self.fh is None:
+            os.close(fd)
+
+    def commit(self) -> None:
+        if self.fh is not None:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+        else:
+            with open(self.tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        os.replace(self.tmp, self.target)
+        fsync_dir(self.target.parent)
+
+    def abort(self) -> None:
+        if self.fh is not None:
+            with contextlib.suppress(OSError):
+                self.fh.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.tmp)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[str]:
-    """Yield a temporary path in ``path``'s folder; on success it replaces ``path`` atomically.
-
-    The temporary file is flushed and fsynced before ``os.replace``, and the folder is fsynced
-    after it. On error the temporary file is removed and ``path`` is left as it was. The file
-    gets the permissions a plain ``open()`` would give (``0o666`` less the umask), not
-    ``mkstemp``'s private ``0o600``: colleagues on a shared machine can read the results.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=_TEMP_SUFFIX, dir=target.parent)
+    """Yield a temporary path in ``path``'s folder; on success it replaces ``path`` atomically
+    (``AtomicFile``: fsynced, umask permissions, the folder fsynced); on error ``path`` is left as it was."""
+    atomic = AtomicFile(path, mode="")
     try:
-        os.fchmod(fd, 0o666 & ~current_umask())
-    finally:
-        os.close(fd)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        yield atomic.tmp
+        atomic.commit()
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        atomic.abort()
         raise
-    fsync_dir(target.parent)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

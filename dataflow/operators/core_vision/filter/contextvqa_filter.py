@@ -178,7 +178,6 @@ class ContextVQAFilter(QualityOperator):
             out[f"{output_key}_reasons"] = [v[1] for v in verdicts]
         return out
 
-    def figures(self, out: Any, keys: dict) -> str:
-        records = [r for r in out[keys["output_key"]] if r is not None]
-        qas = sum(len(r["qas"]) for r in records)
-        return f", QAs kept {qas} ({qas / len(records) if records else 0.0:.2f} per kept row)"
+    def figures(self, totals: Any, reasons: Any) -> str:
+        qas, kept = totals["qas_kept"], totals["kept"]
+        return f", QAs kept {qas} ({qas / kept if kept else 0.0:.2f} per kept row)"

@@ -42,6 +42,7 @@ class ImageDeduplicator(ImageRowOperator):
 
     output_suffixes = ("_reasons", "_duplicate_of")
     ray_global = True
+    streams = False  # compares rows across the whole input
 
     def __init__(self, max_distance: int | None = 4, reject_if: str = "any", num_workers: int | None = None):
         if max_distance is not None and not 0 <= max_distance < 32:

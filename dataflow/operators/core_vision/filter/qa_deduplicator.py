@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
-import zlib
+import shutil
+import tempfile
+from collections import Counter
 from typing import Any
 
 from dataflow.core.operator import require_columns
-from dataflow.errors import MissingDependencyError
 from dataflow.operators.core_vision.filter.verdicts import QualityOperator, qa_reason, row_reason
 from dataflow.core.registry import OPERATOR_REGISTRY
 from dataflow.storage.media import MediaResolver, embedded_bytes, is_url
-from dataflow.text.match import normalize_answer, text_tokens
-
-
-_SIGN_CHUNK = 4096
-
-
-def _crc32(data: bytes) -> int:
-    return zlib.crc32(data)  # deterministic across runs, unlike hash(); fast
+from dataflow.storage.formats import raw_records
+from dataflow.text.match import normalize_answer
+from dataflow.text.minhash import MinHasher, NearDuplicateIndex, SpillArray, fmix64
 
 
 @OPERATOR_REGISTRY.register()
@@ -31,7 +28,7 @@ class QADeduplicator(QualityOperator):
     this one. The first occurrence is kept and the removed one names its row. The same question and
     answer about another image, with its own article, is another training sample and is kept
     ("In which year was it built? / 1911" is true of many bridges). Articles are compared with
-    MinHash over word ``shingle_words``-grams (``datasketch``): one whose estimated Jaccard
+    MinHash over word ``shingle_words``-grams (``dataflow.text.minhash``): one whose estimated Jaccard
     similarity to an earlier article reaches ``article_threshold`` is a near duplicate of it.
 
     Args:
@@ -80,6 +77,7 @@ class QADeduplicator(QualityOperator):
         self.drop_near_duplicate_articles = drop_near_duplicate_articles
         self.num_perm = num_perm
         self.shingle_words = shingle_words
+        self._minhasher: MinHasher | None = None
 
     @staticmethod
     def get_desc(lang: str = "zh") -> str:
@@ -88,92 +86,24 @@ class QADeduplicator(QualityOperator):
         return "Removes QA pairs repeated across rows (same normalised question and answer) and flags near-duplicate articles with MinHash."
 
     # -- articles --------------------------------------------------------------------------------
-    def _shingles(self, text: str) -> list[bytes]:
-        tokens = text_tokens(text)
-        n = self.shingle_words
-        if len(tokens) < n:
-            return [" ".join(tokens).encode()] if tokens else []
-        return [" ".join(tokens[i : i + n]).encode() for i in range(len(tokens) - n + 1)]
-
     def signatures(self, contexts: list[str | None]) -> list[Any]:
-        """Each article's MinHash signature (``num_perm`` uint64 values; None without text). Rows are
+        """Each article's MinHash signature (``num_perm`` uint32 values; None without words). Rows are
         independent here, so batches can be signed apart (in parallel, on Ray) and decided together."""
-        try:
-            from datasketch import MinHash
-        except ImportError:
-            raise MissingDependencyError("datasketch", "quality", "QADeduplicator") from None
-        out: list[Any] = [None] * len(contexts)
-        for start in range(0, len(contexts), _SIGN_CHUNK):  # shingles of one chunk at a time in memory
-            shingles = [self._shingles(c) if isinstance(c, str) else [] for c in contexts[start : start + _SIGN_CHUNK]]
-            with_text = [i for i, s in enumerate(shingles) if s]
-            hashes = MinHash.bulk([shingles[i] for i in with_text], num_perm=self.num_perm, hashfunc=_crc32)
-            for i, minhash in zip(with_text, hashes):
-                out[start + i] = minhash.hashvalues
-        return out
+        signatures, has = self._hasher().signatures(contexts)
+        return [signature if ok else None for signature, ok in zip(signatures, has)]
 
     def near_duplicates(self, contexts: list[str | None], signatures: list | None = None) -> list[int | None]:
         """For each article, the index of an earlier near duplicate (or None); from ``signatures`` when given."""
-        import numpy as np
-        from datasketch import LeanMinHash, MinHash, MinHashLSH
-
         if signatures is None:
             signatures = self.signatures(contexts)
-        lsh = MinHashLSH(threshold=self.article_threshold, num_perm=self.num_perm)
-        # datasketch 2 wants the scheme of signatures made elsewhere: the one this version makes by default
-        scheme = getattr(MinHash(num_perm=self.num_perm), "scheme", None)
-        extra = {"scheme": scheme} if scheme is not None else {}
-        by_row = {i: LeanMinHash(seed=1, hashvalues=np.asarray(sig, dtype=np.uint64), **extra)
-                  for i, sig in enumerate(signatures) if sig is not None}
-        found: list[int | None] = [None] * len(signatures)
-        for i, minhash in by_row.items():
-            # LSH proposes candidates; the MinHash estimate confirms them (LSH alone has false positives).
-            confirmed = [c for c in lsh.query(minhash) if minhash.jaccard(by_row[c]) >= self.article_threshold]
-            if confirmed:
-                found[i] = min(confirmed)
-            lsh.insert(i, minhash)
-        return found
+        index = NearDuplicateIndex(self.article_threshold, self.num_perm)
+        index.add(*_signature_array(signatures, self.num_perm))
+        return [None if j < 0 else int(j) for j in index.earlier().tolist()] if len(signatures) else []
 
-    # -- scopes ----------------------------------------------------------------------------------
-    def scopes(self, frame: Any, image_key: str | None, near: list[int | None]) -> list[int]:
-        """Each row's dedup scope: rows about the same image (same path, or same bytes) and rows whose
-        articles nearly repeat each other share one (union-find); every other row is its own."""
-        parent = list(range(len(frame)))
-
-        def root(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        def join(a: int, b: int) -> None:
-            ra, rb = root(a), root(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-
-        if image_key is not None:
-            first: dict[Any, int] = {}
-            resolver = MediaResolver(self.media_root)  # each distinct path looked up once
-            for i, cell in enumerate(frame[image_key].tolist()):
-                identity = _image_identity(cell, resolver)
-                if identity is not None:
-                    join(first.setdefault(identity, i), i)
-        for i, earlier in enumerate(near):
-            if earlier is not None:
-                join(earlier, i)
-        return [root(i) for i in range(len(frame))]
-
-    def _generic(self, records: list[Any]) -> set[str]:
-        """Normalised questions asked in more than ``generic_question_share`` of the rows."""
-        if self.generic_question_share is None:
-            return set()
-        counts: dict[str, int] = {}
-        rows = 0
-        for record in records:
-            if isinstance(record, dict):
-                rows += 1
-                for q in {normalize_answer(str(qa.get("question", ""))) for qa in _qas(record)}:
-                    counts[q] = counts.get(q, 0) + 1
-        return {q for q, n in counts.items() if rows and n / rows > self.generic_question_share}
+    def _hasher(self) -> MinHasher:
+        if self._minhasher is None:
+            self._minhasher = MinHasher(self.num_perm, self.shingle_words)
+        return self._minhasher
 
     # -- batch and step --------------------------------------------------------------------------
     def process(self, frame: Any, input_key: str = "context_vqa_vision", output_key: str = "context_vqa_final",
@@ -182,76 +112,293 @@ class QADeduplicator(QualityOperator):
         ``_near_duplicate_of``. ``input_image_key``: the image column that scopes QA repeats (None: the
         articles alone scope them)."""
         require_columns(frame, [input_key, input_image_key], type(self).__name__)
-        return self.decide(frame, self.sign(frame, input_key), input_key, output_key, input_image_key)
+        return self.decide(frame, None, input_key, output_key, input_image_key)
+
+    def produce(self, step: Any, keys: dict, writes: list[str], sink: Any) -> None:
+        """Two passes over the step's input, a chunk at a time: the first keeps each row's compact state
+        (signature, image identity, QA hashes; in files beside the step file), the second writes the
+        rows with their verdicts. Memory holds a few values per row, never the rows."""
+        folder = None
+        if step.out_path is not None:
+            folder = tempfile.mkdtemp(prefix=f".{step.out_path.name}.", suffix=".tmp", dir=step.out_path.parent)
+        try:
+            dedup = _Dedup(self, keys, folder)
+            for records in step.chunks():
+                dedup.add(records)
+            dedup.decide()
+            for records in step.chunks():
+                sink(dedup.apply(records))
+        finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
     # -- a global step in two halves: signing (per batch, parallel) and deciding (one pass) -------------
     def sign(self, frame: Any, input_key: str = "context_vqa_vision", **_: Any) -> list:
         """Per row, the compact state ``decide`` needs: the article's MinHash signature."""
         return self.signatures([r.get("context") if isinstance(r, dict) else None for r in frame[input_key].tolist()])
 
-    def decide(self, frame: Any, signatures: list, input_key: str = "context_vqa_vision",
+    def decide(self, frame: Any, signatures: list | None, input_key: str = "context_vqa_vision",
                output_key: str = "context_vqa_final", input_image_key: str | None = "image") -> Any:
-        """``process()``'s result from the rows and their signatures (``sign``), in one pass."""
-        import pandas as pd
-
-        records = frame[input_key].tolist()
-        near = self.near_duplicates([], signatures)
-        scope = self.scopes(frame, input_image_key, near)
-        generic = self._generic(records)
-        first_seen: dict[tuple, int] = {}
-        results, reasons, duplicate_of = [], [], []
-        for row, (record, near_of) in enumerate(zip(records, near)):
-            if not isinstance(record, dict):
-                results.append(record)
-                reasons.append([])
-                duplicate_of.append(None)
-                continue
-            why, kept, repeats = [], [], {}
-            for k, qa in enumerate(_qas(record)):
-                question = normalize_answer(str(qa.get("question", "")))
-                key = (scope[row], question, normalize_answer(str(qa.get("answer", ""))))
-                if key in first_seen:
-                    why.append(qa_reason(k, "duplicate_qa"))
-                    repeats[str(k)] = first_seen[key]
-                    continue
-                first_seen[key] = row
-                if question in generic:
-                    why.append(qa_reason(k, "generic_question"))
-                kept.append(qa)
-            if near_of is not None:
-                why.append(row_reason("near_duplicate_article"))
-            rejected = (near_of is not None and self.drop_near_duplicate_articles) or not kept
-            if not kept:
-                why.append(row_reason("no_qa_left"))
-            results.append(None if rejected else {**record, "qas": kept})
-            reasons.append(why)
-            duplicate_of.append(repeats or None)
+        """``process()``'s result from the rows and their signatures (``sign``; None: signed here)."""
+        keys = {"input_key": input_key, "output_key": output_key, "input_image_key": input_image_key}
+        dedup = _Dedup(self, keys, None)
+        records = raw_records(frame)
+        dedup.add(records, signatures)
+        dedup.decide()
         out = frame.copy()
-        out[output_key] = results
-        out[f"{output_key}_reasons"] = reasons
-        out[f"{output_key}_duplicate_of"] = pd.Series(duplicate_of, index=out.index, dtype=object)
-        out[f"{output_key}_near_duplicate_of"] = pd.Series(near, index=out.index, dtype=object)
+        rows = dedup.apply(records)
+        for column in (output_key, f"{output_key}_reasons", f"{output_key}_duplicate_of",
+                       f"{output_key}_near_duplicate_of"):
+            out[column] = pd_objects([row[column] for row in rows], out.index)
         return out
+
+
+class _Dedup:
+    """One de-duplication over rows added in order (``add``), decided at once (``decide``), then
+    applied in the same order (``apply``). Per row it keeps the article's signature (low bits, in the
+    near-duplicate index), the image's identity and one 64-bit hash per QA, in ``SpillArray``s
+    (files in ``folder``, or memory); the QA repeats are found by sorting those hashes keyed by scope,
+    one hash partition at a time."""
+
+    def __init__(self, op: QADeduplicator, keys: dict, folder: str | None):
+        import numpy as np
+
+        self.op = op
+        self.input_key = keys["input_key"]
+        self.output_key = keys["output_key"]
+        self.image_key = keys.get("input_image_key")
+        self.folder = folder
+
+        def spill(name: str, dtype: Any) -> SpillArray:
+            return SpillArray(os.path.join(folder, name) if folder else None, dtype)
+
+        self.index = NearDuplicateIndex(op.article_threshold, op.num_perm, folder)
+        self.images = spill("images.u64", np.uint64)
+        self.qa_counts = spill("qa_counts.u32", np.uint32)
+        self.qa_hashes = spill("qa_hashes.u64", np.uint64)
+        self.questions: Counter = Counter()  # generic_question_share: rows asking each question (by hash)
+        self.resolver = MediaResolver(op.media_root)
+        self.near: Any = None
+        self.repeats: Any = None  # (QA position, row of its first occurrence) of every repeated QA, by position
+        self._next_repeat = 0
+        self.generic: set[int] = set()
+        self._row = 0
+        self._qa = 0
+
+    def add(self, records: list[dict], signatures: list | None = None) -> None:
+        """Pass one over a chunk of rows: their compact state."""
+        import numpy as np
+
+        values = [r.get(self.input_key) for r in records]
+        if signatures is None:
+            sig, has = self.op._hasher().signatures([v.get("context") if isinstance(v, dict) else None for v in values])
+        else:
+            sig, has = _signature_array(signatures, self.op.num_perm)
+        self.index.add(sig, has)
+        if self.image_key is not None:
+            self.images.append(np.fromiter((_image_identity(r.get(self.image_key), self.resolver) for r in records),
+                                           dtype=np.uint64, count=len(records)))
+        counts, hashes = [], []
+        for value in values:
+            qas = _qas(value) if isinstance(value, dict) else []
+            counts.append(len(qas))
+            asked = set()
+            for qa in qas:
+                question = normalize_answer(str(qa.get("question", "")))
+                hashes.append(_hash64(question + "\x00" + normalize_answer(str(qa.get("answer", "")))))
+                asked.add(_hash64(question))
+            if self.op.generic_question_share is not None and isinstance(value, dict):
+                self.questions.update(asked)
+                self.questions[_ROWS] += 1
+        self.qa_counts.append(np.asarray(counts, dtype=np.uint32))
+        self.qa_hashes.append(np.asarray(hashes, dtype=np.uint64))
+
+    def decide(self) -> None:
+        """Near duplicates, scopes (same image or near-duplicate articles: union-find), repeated QAs."""
+        import numpy as np
+
+        self.near = self.index.earlier()
+        scope = self._scopes()
+        ends = np.cumsum(self.qa_counts.read_all(), dtype=np.int64)  # QA positions -> rows
+        self.repeats = _repeats_in_scope(self.qa_hashes, scope, ends, self.folder)
+        self._next_repeat = 0
+        if self.op.generic_question_share is not None:
+            rows = self.questions.pop(_ROWS, 0)
+            self.generic = {q for q, n in self.questions.items() if rows and n / rows > self.op.generic_question_share}
+            self.questions = Counter()
+
+    def _scopes(self) -> Any:
+        """Each row's scope: the smallest row index joined to it by a shared image or a near duplicate."""
+        import numpy as np
+
+        n = len(self.index)
+        parent = np.arange(n, dtype=np.int64)
+        if self.image_key is not None:
+            images = self.images.read_all()
+            shown = np.nonzero(images)[0]
+            if len(shown):
+                _, first, inverse = np.unique(images[shown], return_index=True, return_inverse=True)
+                parent[shown] = shown[first][inverse]
+        joined = np.nonzero(self.near >= 0)[0]
+        for i in joined.tolist():  # union-find over the near-duplicate edges (few, next to the rows)
+            a, b = _root(parent, i), _root(parent, int(self.near[i]))
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+        while True:  # flatten: every row points at its root
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                return parent
+            parent = grand
+
+    def apply(self, records: list[dict]) -> list[dict]:
+        """Pass two over a chunk of rows (in the order they were added): the rows with their verdicts."""
+        op, key = self.op, self.output_key
+        out = []
+        for record in records:
+            i, self._row = self._row, self._row + 1
+            value = record.get(self.input_key)
+            near = int(self.near[i]) if self.near[i] >= 0 else None
+            verdict = {key: value, f"{key}_reasons": [], f"{key}_duplicate_of": None, f"{key}_near_duplicate_of": near}
+            if isinstance(value, dict):
+                why, kept, repeats = [], [], {}
+                for k, qa in enumerate(_qas(value)):
+                    first = self._repeat_of(self._qa)
+                    self._qa += 1
+                    if first is not None:
+                        why.append(qa_reason(k, "duplicate_qa"))
+                        repeats[str(k)] = first
+                        continue
+                    if self.generic and _hash64(normalize_answer(str(qa.get("question", "")))) in self.generic:
+                        why.append(qa_reason(k, "generic_question"))
+                    kept.append(qa)
+                if near is not None:
+                    why.append(row_reason("near_duplicate_article"))
+                if not kept:
+                    why.append(row_reason("no_qa_left"))
+                rejected = (near is not None and op.drop_near_duplicate_articles) or not kept
+                verdict.update({key: None if rejected else {**value, "qas": kept}, f"{key}_reasons": why,
+                                f"{key}_duplicate_of": repeats or None})
+            out.append({**record, **verdict})
+        return out
+
+
+    def _repeat_of(self, position: int) -> int | None:
+        """The row of the first occurrence of the QA at ``position`` when it is a repeat (positions are
+        asked in increasing order)."""
+        positions = self.repeats[0]
+        k = self._next_repeat
+        if k < len(positions) and positions[k] == position:
+            self._next_repeat += 1
+            return int(self.repeats[1][k])
+        return None
+
+
+_ROWS = -1  # the questions counter's entry for the number of rows with a record
+
+
+def _root(parent: Any, i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = int(parent[i])
+    return i
+
+
+def _repeats_in_scope(hashes: SpillArray, scope: Any, ends: Any, folder: str | None) -> tuple[Any, Any]:
+    """Every QA whose hash equals an earlier QA's in the same scope: (its position, the row of the first
+    occurrence), ordered by position. ``ends``: cumulative QA counts per row. The keys (hash mixed
+    with scope) are split into partitions by their top bits and each partition sorted on its own,
+    so that no more than a partition is ever sorted in memory."""
+    import numpy as np
+
+    total = len(hashes)
+    bits = int(np.ceil(np.log2(total / _PARTITION))) if total > _PARTITION else 0
+    spills = [SpillArray(os.path.join(folder, f"qa_part{p}.u64") if folder else None, np.uint64, 2)
+              for p in range(1 << bits)]
+    for lo in range(0, total, _PARTITION):
+        position = np.arange(lo, min(total, lo + _PARTITION), dtype=np.int64)
+        rows = np.searchsorted(ends, position, side="right")
+        keys = _scoped_keys(hashes.read(lo, lo + _PARTITION), scope[rows])
+        part = (keys >> np.uint64(64 - bits)).astype(np.int64) if bits else np.zeros(len(keys), np.int64)
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange((1 << bits) + 1))
+        pairs = np.stack([keys, position.astype(np.uint64)], axis=1)[order]
+        for p in range(1 << bits):
+            if bounds[p + 1] > bounds[p]:
+                spills[p].append(pairs[bounds[p] : bounds[p + 1]])
+    found_positions, found_rows = [], []
+    for spill in spills:
+        pairs = spill.read_all()
+        if len(pairs):
+            positions, firsts = _repeats(pairs[:, 0], pairs[:, 1].astype(np.int64))
+            found_positions.append(positions)
+            found_rows.append(np.searchsorted(ends, firsts, side="right"))
+    if not found_positions:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    positions, rows = np.concatenate(found_positions), np.concatenate(found_rows)
+    order = np.argsort(positions)
+    return positions[order], rows[order]
+
+
+def _scoped_keys(hashes: Any, scope: Any) -> Any:
+    """A QA's key: its hash mixed with its scope."""
+    import numpy as np
+
+    return fmix64(hashes ^ (scope.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+
+
+def _repeats(keys: Any, positions: Any) -> tuple[Any, Any]:
+    """(position, position of the first QA with the same key) of every QA that is not the first."""
+    import numpy as np
+
+    order = np.lexsort((positions, keys))
+    keys, positions = keys[order], positions[order]
+    repeat = np.zeros(len(keys), dtype=bool)
+    repeat[1:] = keys[1:] == keys[:-1]
+    first = np.maximum.accumulate(np.where(~repeat, np.arange(len(keys)), 0))
+    return positions[repeat], positions[first[repeat]]
+
+
+_PARTITION = 1 << 20  # QAs per sort partition
+
+
+def _hash64(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _signature_array(signatures: list, num_perm: int) -> tuple[Any, Any]:
+    """Per-row signatures (lists, arrays or None) as one uint32 array and a has-text mask."""
+    import numpy as np
+
+    has = np.fromiter((s is not None for s in signatures), dtype=bool, count=len(signatures))
+    out = np.full((len(signatures), num_perm), 0xFFFFFFFF, dtype=np.uint32)
+    for i in np.nonzero(has)[0]:
+        out[i] = np.asarray(signatures[i], dtype=np.uint64).astype(np.uint32)
+    return out, has
+
+
+def pd_objects(values: list, index: Any) -> Any:
+    import pandas as pd
+
+    return pd.Series(values, index=index, dtype=object)
 
 
 def _qas(record: dict) -> list[dict]:
     return [qa for qa in record.get("qas") or [] if isinstance(qa, dict)]
 
 
-def _image_identity(cell: Any, resolver: MediaResolver) -> Any:
-    """What makes two rows about the same image: the resolved paths, or the bytes' digest."""
-    import hashlib
-
+def _image_identity(cell: Any, resolver: MediaResolver) -> int:
+    """What makes two rows about the same image, as a 64-bit hash (0: no image): the resolved paths,
+    or the bytes' digest."""
     try:
         items = resolver.cell(cell)
     except ValueError:
-        return None
+        return 0
     if not items:
-        return None
+        return 0
     parts = []
     for item in items:
         if isinstance(item, str):
             parts.append(os.path.realpath(item) if not is_url(item) else item)
         else:
             parts.append(hashlib.sha256(embedded_bytes(item)).hexdigest())
-    return tuple(parts)
+    return _hash64("\x00".join(parts)) or 1

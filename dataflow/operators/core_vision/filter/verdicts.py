@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any, Iterable
 
+from dataflow.step.meta import rejected_path
 from dataflow.step.operator import StepOperator
-from dataflow.storage.formats import write_records
 
 
 class QualityOperator(StepOperator):
@@ -20,17 +19,34 @@ class QualityOperator(StepOperator):
     ray_global = False  # True: compares rows across the dataset; Ray signs batches, then decides in one pass
     output_suffixes = ("_reasons",)
 
-    def write_step(self, step: Any, out: Any, keys: dict) -> str:
-        return write_kept_and_rejected(step, out, keys["output_key"])[2]
+    def open_outputs(self, step: Any, keys: dict) -> list[Any]:
+        """The kept rows' writer (the step file) and, with a file storage, the rejected rows' beside it."""
+        if step.out_path is None:
+            return [step.writer()]
+        return [step.writer(), step.writer(rejected_path(step.out_path))]
 
-    def summary(self, out: Any, keys: dict) -> str:
-        kept = int(out[keys["output_key"]].map(lambda v: v is not None).sum())
-        counts = count_reasons(out[f"{keys['output_key']}_reasons"])
-        reasons = ", ".join(f"{r} {n}" for r, n in counts.most_common()) or "none"
-        return f"rows in {len(out)}, kept {kept}, rejected {len(out) - kept}{self.figures(out, keys)}; reasons: {reasons}"
+    def write_chunk(self, writers: list[Any], records: list[dict], keys: dict) -> None:
+        key = keys["output_key"]
+        writers[0].write([r for r in records if r.get(key) is not None])
+        if len(writers) > 1:
+            writers[1].write([r for r in records if r.get(key) is None])
 
-    def figures(self, out: Any, keys: dict) -> str:
-        """More figures for the summary line (", QAs 17")."""
+    def tally(self, records: list[dict], keys: dict) -> Counter:
+        key = keys["output_key"]
+        kept = [r[key] for r in records if r.get(key) is not None]
+        totals = Counter(rows=len(records), kept=len(kept),
+                         qas_kept=sum(len(r.get("qas") or []) for r in kept if isinstance(r, dict)))
+        totals.update({f"reason {code}": n for code, n in count_reasons(r.get(f"{key}_reasons") for r in records).items()})
+        return totals
+
+    def describe(self, totals: Counter, keys: dict) -> str:
+        reasons = Counter({k[len("reason "):]: n for k, n in totals.items() if k.startswith("reason ")})
+        listed = ", ".join(f"{r} {n}" for r, n in reasons.most_common()) or "none"
+        return (f"rows in {totals['rows']}, kept {totals['kept']}, rejected {totals['rows'] - totals['kept']}"
+                f"{self.figures(totals, reasons)}; reasons: {listed}")
+
+    def figures(self, totals: Counter, reasons: Counter) -> str:
+        """More figures for the summary line (", QAs 17"), from the summed ``tally`` and reason counts."""
         return ""
 
 
@@ -57,26 +73,6 @@ def count_reasons(cells: Iterable[Any]) -> Counter:
         if isinstance(cell, (list, tuple)):
             counts.update(reason_code(r) for r in cell if isinstance(r, str))
     return counts
-
-
-def rejected_path(step_file: str | Path) -> Path:
-    """``cache/x_step3.json`` -> ``cache/x_step3.rejected.json``."""
-    path = Path(step_file)
-    return path.with_name(f"{path.stem}.rejected{path.suffix}")
-
-
-def write_kept_and_rejected(step: Any, out: Any, output_key: str) -> tuple[int, int, str]:
-    """Write rows with a record as the step file, the others (with reasons) beside it.
-
-    Returns (kept, rejected, step file path). The rejected file is written first, so a step file
-    (and its meta record, written last) never exists without it.
-    """
-    keep = out[output_key].map(lambda v: v is not None)
-    kept, rejected = out[keep].reset_index(drop=True), out[~keep].reset_index(drop=True)
-    if step.out_path is not None:
-        write_records(str(rejected_path(step.out_path)), rejected)
-    path = step.write(kept)
-    return len(kept), len(rejected), path
 
 
 def _holds_records(frame: Any, column: str) -> bool:

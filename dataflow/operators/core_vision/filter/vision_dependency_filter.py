@@ -7,7 +7,7 @@ from typing import Any
 from dataflow.core.operator import require_columns
 from dataflow.core.registry import OPERATOR_REGISTRY
 from dataflow.core.serving import DEFAULT_SYSTEM_PROMPT
-from dataflow.operators.core_vision.filter.verdicts import QualityOperator, count_reasons, qa_reason, row_reason
+from dataflow.operators.core_vision.filter.verdicts import QualityOperator, qa_reason, row_reason
 from dataflow.prompts.context_vqa import BLIND_QA_PROMPT
 from dataflow.step.operator import ModelOperator
 from dataflow.text.match import TokenIndex, answer_in, text_tokens
@@ -128,7 +128,6 @@ class VisionDependencyFilter(QualityOperator, ModelOperator):
         out[f"{output_key}_reasons"] = [v[1] for v in verdicts]
         return out
 
-    def figures(self, out: Any, keys: dict) -> str:
-        counts = count_reasons(out[f"{keys['output_key']}_reasons"])
-        return (f", answerable without the image {counts.get('qa: answerable_without_image', 0)}, "
-                f"checks failed {counts.get('qa: blind_check_failed', 0)}")
+    def figures(self, totals: Any, reasons: Any) -> str:
+        return (f", answerable without the image {reasons.get('qa: answerable_without_image', 0)}, "
+                f"checks failed {reasons.get('qa: blind_check_failed', 0)}")

@@ -15,8 +15,8 @@ from dataflow.core.serving import (
     serve_conversations,
 )
 from dataflow.errors import InputDataError
-from dataflow.step.durable import DurableStep
-from dataflow.step.operator import ModelOperator, StepIdentity
+from dataflow.step.durable import DurableStep, RowBatcher
+from dataflow.step.operator import ModelOperator, StepIdentity, pace, require_step_columns
 from dataflow.storage.media import MediaResolver
 from dataflow.core.registry import OPERATOR_REGISTRY
 
@@ -180,20 +180,11 @@ class PromptedVQAGenerator(ModelOperator):
         """Serve ``rows`` (dicts) and return one result per row, in order."""
         return self._serve_chunk(self._make_chunk(rows, keys, MediaResolver(media_root)))
 
-    def _stream(self, frame: Any, keys: dict) -> Any:
+    def _stream(self, most_images: int) -> Any:
         """A continuous feed into the serving's engine, when it has one (vLLM); None: chunked calls."""
         if not (self.stream and capabilities_of(self.serving).stream):
             return None
-        most = 1
-        if keys["image"]:
-            from dataflow.storage.media import media_cell_to_list
-
-            for cell in frame[keys["image"]].tolist():
-                try:
-                    most = max(most, len(media_cell_to_list(cell)))
-                except ValueError:
-                    pass
-        session = self.serving.open_stream(json_schema=self.json_schema, images_per_prompt=most)
+        session = self.serving.open_stream(json_schema=self.json_schema, images_per_prompt=most_images)
         return _GeneratorStream(session, self.json_schema)
 
     def _key_map(self, input_conversation_key, input_prompt_key, input_image_key, input_video_key) -> dict:
@@ -276,62 +267,102 @@ class PromptedVQAGenerator(ModelOperator):
             media_columns=identity.media_columns, hash_media=self.hash_media,
         )
         with step:
-            frame = step.frame
-            keys = self._keys(frame, *key_args)
+            keys = self._key_map(*key_args)
+            most = _MostImages(keys["image"])
+            step.scan(observe=most)
+            require_step_columns(step, keys.values(), type(self).__name__)
             if step.reuse():
                 logger.info(
                     "PromptedVQAGenerator: rows %d, reused %d, sent to the model 0 -> %s",
-                    len(frame), len(frame), step.out_path,
+                    step.rows, step.rows, step.out_path,
                 )
                 return output_answer_key
             media = MediaResolver(step.media_root)
             startup_before = getattr(self.serving, "startup_seconds", 0.0)
+            tally = _Tally(output_answer_key)
 
             def serve(chunk: _Chunk) -> list[dict]:
                 return [_journal_row(r) for r in self._serve_chunk(chunk)]
 
-            rows = step.map_rows(
-                serve, _JOURNAL_SCHEMA, prepare=lambda records: self._make_chunk(records, keys, media),
-                chunk_size=self.chunk_size, show_progress=self.show_progress, stream=self._stream(frame, keys),
-            )
-            out = frame.copy()
-            out[output_answer_key] = [r["text"] for r in rows]
-            out[f"{output_answer_key}_error"] = [r["error"] for r in rows]
-            path = step.write(out)
-        self._log_summary(frame, rows, step, time.perf_counter() - started, startup_before, output_answer_key, path)
+            with step.writer() as writer:
+                batch = RowBatcher(writer.write)
+
+                def emit(index: int, record: dict, row: dict, fresh: bool) -> None:
+                    tally.add(index, record, row, fresh)
+                    batch.add({**record, output_answer_key: row["text"], f"{output_answer_key}_error": row["error"]})
+
+                step.map_rows(
+                    serve, _JOURNAL_SCHEMA, prepare=lambda records: self._make_chunk(records, keys, media),
+                    chunk_size=self.chunk_size, show_progress=self.show_progress,
+                    stream=self._stream(most.most), emit=emit,
+                )
+                batch.flush()
+                path = step.commit(writer)
+        self._log_summary(tally, step, time.perf_counter() - started, startup_before, output_answer_key, path)
         return output_answer_key
 
-    def _log_summary(self, frame: Any, rows: list[dict], step: DurableStep, seconds: float, startup_before: float,
+    def _log_summary(self, tally: "_Tally", step: DurableStep, seconds: float, startup_before: float,
                      output_answer_key: str, path: str) -> None:
         """One honest line: where rows failed, engine start-up apart from generation, tok/s over generation."""
         stats = step.stats
-        failed = [i for i, r in enumerate(rows) if r["error"]]
-        before = sum(1 for i in failed if rows[i]["pre"])
         startup = max(0.0, getattr(self.serving, "startup_seconds", 0.0) - startup_before)
         generating = max(0.0, stats.compute_seconds - startup)
-        tokens = sum(rows[i]["tokens"] or 0 for i in stats.computed_indices)
-        sent = sum(1 for i in stats.computed_indices if not rows[i]["pre"])
         timing = f"{seconds:.1f}s"
         if startup:
             timing += f" (engine start-up {startup:.1f}s, generation {generating:.1f}s)"
-        if tokens and generating:
-            timing += f", {tokens / generating:.1f} output tok/s"
+        if tally.tokens and generating:
+            timing += f", {tally.tokens / generating:.1f} output tok/s"
         logger.info(
             "PromptedVQAGenerator: rows %d, done %d, failed %d (%d before the model, %d by the model), "
-            "reused %d, sent to the model %d, %s -> %s",
-            stats.total, stats.total - len(failed), len(failed), before, len(failed) - before, stats.reused,
-            sent, timing, path,
+            "reused %d, sent to the model %d, %s, %s -> %s",
+            stats.total, stats.total - tally.failed, tally.failed, tally.before, tally.failed - tally.before,
+            stats.reused, tally.sent, timing, pace(stats.total, seconds), path,
         )
-        if failed:
-            ids = frame["id"].tolist() if "id" in frame.columns else None
-            shown = "; ".join(
-                f"row {i}{f' (id {ids[i]!r})' if ids is not None else ''}: {rows[i]['error']}" for i in failed[:_SHOW_FAILED]
-            )
-            more = f"; and {len(failed) - _SHOW_FAILED} more" if len(failed) > _SHOW_FAILED else ""
+        if tally.failed:
+            shown = "; ".join(tally.shown)
+            more = f"; and {tally.failed - len(tally.shown)} more" if tally.failed > len(tally.shown) else ""
             logger.warning(
                 "PromptedVQAGenerator: failed rows: %s%s (every reason is in the '%s_error' column)",
                 shown, more, output_answer_key,
             )
+
+
+class _MostImages:
+    """The most images any row brings (the engine is sized for it), counted while the input is scanned."""
+
+    def __init__(self, column: str | None):
+        self.column = column
+        self.most = 1
+
+    def __call__(self, records: list[dict]) -> None:
+        if self.column is None:
+            return
+        from dataflow.storage.media import media_cell_to_list
+
+        for record in records:
+            try:
+                self.most = max(self.most, len(media_cell_to_list(record.get(self.column))))
+            except ValueError:
+                pass
+
+
+class _Tally:
+    """The summary line's figures, counted as rows are written (no row is kept for it)."""
+
+    def __init__(self, output_key: str):
+        self.failed = self.before = self.tokens = self.sent = 0
+        self.shown: list[str] = []
+
+    def add(self, index: int, record: dict, row: dict, fresh: bool) -> None:
+        if row["error"]:
+            self.failed += 1
+            self.before += bool(row["pre"])
+            if len(self.shown) < _SHOW_FAILED:
+                where = f" (id {record['id']!r})" if "id" in record else ""
+                self.shown.append(f"row {index}{where}: {row['error']}")
+        if fresh:
+            self.tokens += row["tokens"] or 0
+            self.sent += not row["pre"]
 
 
 _SHOW_FAILED = 5

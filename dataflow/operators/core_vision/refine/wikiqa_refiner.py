@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from dataflow.core.operator import require_columns
@@ -45,6 +46,10 @@ class WikiQARefiner(StepOperator):
         out[output_key] = [parse_wiki_qa(text) for text in frame[input_key].tolist()]
         return out
 
-    def summary(self, out: Any, keys: dict) -> str:
-        with_pairs = sum(1 for r in out[keys["output_key"]] if r["qas"])
-        return f"{len(out)} rows parsed, {with_pairs} with QA pairs, {len(out) - with_pairs} without"
+    def tally(self, records: list[dict], keys: dict) -> Counter:
+        key = keys["output_key"]
+        return Counter(rows=len(records), with_pairs=sum(1 for r in records if (r.get(key) or {}).get("qas")))
+
+    def describe(self, totals: Counter, keys: dict) -> str:
+        rows, with_pairs = totals["rows"], totals["with_pairs"]
+        return f"{rows} rows parsed, {with_pairs} with QA pairs, {rows - with_pairs} without"

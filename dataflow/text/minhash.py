@@ -1,0 +1,286 @@
+"""Near-duplicate texts among millions: MinHash signatures computed in bulk with NumPy, and an LSH
+index whose candidates are confirmed in bulk, without comparing every pair inside a big cluster.
+
+* **Shingles.** A text's normalised words (``text_tokens``) in runs of ``shingle_words``; each word
+  hashed once per chunk of texts (CRC-32 of its distinct spellings), each shingle a mix of its words'
+  hashes, computed for the whole chunk at once.
+* **Signatures.** For each of ``num_perm`` permutations ``x -> a*x + b (mod 2**32)`` (``a`` odd: a
+  bijection of 32-bit values), the smallest permuted shingle of each text: NumPy over blocks of
+  shingles, ``minimum.reduceat`` per text.
+* **LSH.** Signatures cut into ``bands`` of ``rows`` values (the longest bands that still make a pair
+  at the threshold a candidate 98% of the time); rows whose band values agree are candidates. Within a
+  band's group of equal keys, each row is compared with the group's first row and with its
+  predecessor only, so a cluster of k copies costs about 2k comparisons, not k²/2.
+* **Confirmation.** The estimated Jaccard similarity (the share of equal signature values) of all
+  candidate pairs at once, from signatures kept as their low 8 bits (b-bit MinHash: the chance
+  agreement of 1/256 is corrected), 128 bytes a text.
+
+``NearDuplicateIndex`` keeps what it needs in ``SpillArray``s: in memory, or in files in a folder,
+so that a million texts hold only a few arrays of one value per text in memory at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from pathlib import Path
+from typing import Any, Sequence
+
+from dataflow.text.match import text_tokens
+
+_MAX32 = 0xFFFFFFFF
+_BLOCK_SHINGLES = 1 << 15  # shingles permuted at once: num_perm x this many uint32 stay in cache
+
+
+def _np() -> Any:
+    import numpy as np
+
+    return np
+
+
+def lsh_params(threshold: float, num_perm: int, recall: float = 0.98) -> tuple[int, int]:
+    """(bands, rows per band): the longest bands that still make a pair of similarity ``threshold`` a
+    candidate with probability ``recall`` (``1 - (1 - threshold**rows)**bands``). Candidates are
+    confirmed on their signatures afterwards, so false candidates cost a comparison, while a missed
+    one is a near duplicate lost."""
+    best = (num_perm, 1)
+    for rows in range(1, num_perm + 1):
+        bands = num_perm // rows
+        if 1 - (1 - threshold**rows) ** bands >= recall:
+            best = (bands, rows)
+    return best
+
+
+class MinHasher:
+    """MinHash signatures of many texts at once (``signatures``): ``num_perm`` uint32 values each."""
+
+    def __init__(self, num_perm: int = 128, shingle_words: int = 3, seed: int = 1):
+        np = _np()
+        if num_perm < 1 or shingle_words < 1:
+            raise ValueError("num_perm and shingle_words must be at least 1")
+        self.num_perm = num_perm
+        self.shingle_words = shingle_words
+        rng = np.random.default_rng(seed)
+        self.a = (rng.integers(0, 1 << 32, num_perm, dtype=np.uint64) | 1).astype(np.uint32)[:, None]
+        self.b = rng.integers(0, 1 << 32, num_perm, dtype=np.uint64).astype(np.uint32)[:, None]
+        self.mix = (rng.integers(0, 1 << 32, shingle_words, dtype=np.uint64) | 1).astype(np.uint32)
+
+    def shingles(self, texts: Sequence[Any]) -> tuple[Any, Any]:
+        """All shingle hashes of ``texts`` (uint32, text after text) and each text's count of them."""
+        np = _np()
+        import pandas as pd
+
+        words = [text_tokens(t) if isinstance(t, str) else [] for t in texts]
+        lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+        flat = [w for ws in words for w in ws]
+        if not flat:
+            return np.zeros(0, np.uint32), np.zeros(len(texts), np.int64)
+        codes, uniques = pd.factorize(np.asarray(flat, dtype=object))
+        word_hash = np.fromiter((zlib.crc32(u.encode()) for u in uniques), dtype=np.uint64, count=len(uniques))
+        hashes = _fmix32(word_hash.astype(np.uint32))[codes]
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        n = self.shingle_words
+        counts = np.where(lengths >= n, lengths - n + 1, (lengths > 0).astype(np.int64))
+        # the first word of every shingle, text after text
+        first = np.repeat(starts, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+        end_of_text = np.repeat(ends, counts)
+        shingle = np.zeros(len(first), dtype=np.uint32)
+        for j in range(n):
+            position = first + j
+            inside = position < end_of_text  # a text shorter than a shingle is one shorter shingle
+            term = hashes[np.minimum(position, len(hashes) - 1)] * self.mix[j]
+            shingle += np.where(inside, term, np.uint32(0))
+        return _fmix32(shingle), counts
+
+    def signatures(self, texts: Sequence[Any]) -> tuple[Any, Any]:
+        """(signatures, has_text): a ``(len(texts), num_perm)`` uint32 array (``0xFFFFFFFF`` for a text
+        without words) and a bool array saying which texts have words."""
+        np = _np()
+        shingles, counts = self.shingles(texts)
+        out = np.full((len(texts), self.num_perm), _MAX32, dtype=np.uint32)
+        has = counts > 0
+        rows = np.nonzero(has)[0]
+        bounds = np.concatenate([[0], np.cumsum(counts[rows])])
+        start = 0
+        while start < len(rows):  # blocks of whole texts, about _BLOCK_SHINGLES shingles each
+            stop = int(np.searchsorted(bounds, bounds[start] + _BLOCK_SHINGLES, side="right")) - 1
+            stop = max(stop, start + 1)
+            block = shingles[bounds[start] : bounds[stop]]
+            permuted = block[None, :] * self.a + self.b  # wraps modulo 2**32
+            offsets = bounds[start:stop] - bounds[start]
+            out[rows[start:stop]] = np.minimum.reduceat(permuted, offsets, axis=1).T
+            start = stop
+        return out, has
+
+
+def _fmix32(h: Any) -> Any:
+    """MurmurHash3's finaliser on a uint32 array: every input bit moves every output bit."""
+    np = _np()
+    h = h.astype(np.uint32, copy=True)
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    return h
+
+
+class SpillArray:
+    """A growing array of fixed-width rows, appended in chunks: in memory, or in a file (``path``).
+
+    ``read(start, stop)`` gives rows back; ``read_all()`` all of them; ``take(indices)`` the rows at
+    sorted ``indices`` (a file is read in blocks, never mapped whole).
+    """
+
+    def __init__(self, path: str | os.PathLike | None, dtype: Any, width: int = 1):
+        np = _np()
+        self.dtype = np.dtype(dtype)
+        self.width = width
+        self.path = Path(path) if path is not None else None
+        self._parts: list[Any] = []
+        self._rows = 0
+        if self.path is not None:
+            self.path.write_bytes(b"")
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def _shape(self, array: Any) -> Any:
+        return array.reshape(-1, self.width) if self.width > 1 else array.reshape(-1)
+
+    def append(self, array: Any) -> None:
+        np = _np()
+        array = np.ascontiguousarray(array, dtype=self.dtype)
+        if self.path is None:
+            self._parts.append(array.copy())
+        else:
+            with open(self.path, "ab") as fh:
+                fh.write(array.tobytes())
+        self._rows += len(array)
+
+    def read(self, start: int, stop: int) -> Any:
+        np = _np()
+        stop = min(stop, self._rows)
+        if start >= stop:
+            return self._shape(np.zeros(0, self.dtype))
+        if self.path is None:
+            return self.read_all()[start:stop]
+        row_bytes = self.dtype.itemsize * self.width
+        with open(self.path, "rb") as fh:
+            fh.seek(start * row_bytes)
+            data = fh.read((stop - start) * row_bytes)
+        return self._shape(np.frombuffer(data, dtype=self.dtype).copy())
+
+    def read_all(self) -> Any:
+        np = _np()
+        if self.path is not None:
+            return self.read(0, self._rows)
+        if len(self._parts) != 1:
+            self._parts = [self._shape(np.concatenate(self._parts)) if self._parts else self._shape(np.zeros(0, self.dtype))]
+        return self._parts[0]
+
+    def take(self, indices: Any, block: int = 1 << 16) -> Any:
+        """The rows at ``indices`` (sorted, ascending)."""
+        np = _np()
+        if self.path is None:
+            return self.read_all()[indices]
+        out = np.empty((len(indices), self.width) if self.width > 1 else len(indices), dtype=self.dtype)
+        lo = 0
+        while lo < len(indices):
+            first = int(indices[lo])
+            hi = int(np.searchsorted(indices, first + block, side="left"))
+            rows = self.read(first, int(indices[hi - 1]) + 1)
+            out[lo:hi] = rows[indices[lo:hi] - first]
+            lo = hi
+        return out
+
+
+class NearDuplicateIndex:
+    """Finds, for each text, an earlier near-duplicate one: texts added in order (``add``), then
+    ``earlier()``. ``folder``: where the per-text arrays go (None: memory)."""
+
+    def __init__(self, threshold: float = 0.8, num_perm: int = 128, folder: str | os.PathLike | None = None):
+        np = _np()
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self.bands, self.rows = lsh_params(threshold, num_perm)
+        rng = np.random.default_rng(7)
+        self._band_mix = rng.integers(1, 1 << 63, self.rows, dtype=np.uint64) | np.uint64(1)
+
+        def spill(name: str, dtype: Any, width: int = 1) -> SpillArray:
+            return SpillArray(Path(folder) / name if folder is not None else None, dtype, width)
+
+        self._keys = [spill(f"band{k}.u64", np.uint64) for k in range(self.bands)]
+        self._low_bits = spill("signatures.u8", np.uint8, num_perm)
+        self._has = spill("has_text.bool", np.bool_)
+
+    def __len__(self) -> int:
+        return len(self._has)
+
+    def add(self, signatures: Any, has_text: Any) -> None:
+        """Append texts' signatures (``MinHasher.signatures``, in order)."""
+        np = _np()
+        signatures = np.asarray(signatures, dtype=np.uint32).reshape(-1, self.num_perm)
+        wide = signatures.astype(np.uint64)
+        for k in range(self.bands):
+            band = wide[:, k * self.rows : (k + 1) * self.rows]
+            self._keys[k].append(fmix64((band * self._band_mix).sum(axis=1, dtype=np.uint64) + np.uint64(k)))
+        self._low_bits.append((signatures & np.uint32(0xFF)).astype(np.uint8))
+        self._has.append(np.asarray(has_text, dtype=bool))
+
+    def candidates(self) -> Any:
+        """Candidate pairs as int64 codes ``later * n + earlier``, sorted and unique."""
+        np = _np()
+        n = len(self)
+        has = self._has.read_all()
+        rows = np.nonzero(has)[0]
+        codes = np.zeros(0, dtype=np.int64)
+        for k in range(self.bands):
+            keys = self._keys[k].read_all()[rows]
+            order = np.argsort(keys, kind="stable")  # equal keys stay in row order
+            sorted_keys = keys[order]
+            members = rows[order]
+            del keys, order
+            same = np.zeros(len(members), dtype=bool)
+            same[1:] = sorted_keys[1:] == sorted_keys[:-1]
+            if not same.any():
+                continue
+            group_start = np.maximum.accumulate(np.where(~same, np.arange(len(members)), 0))
+            later = members[same]
+            first = members[group_start[same]]
+            previous = members[np.nonzero(same)[0] - 1]
+            band_codes = np.concatenate([later * n + first, later * n + previous])
+            codes = np.union1d(codes, band_codes)
+        return codes
+
+    def earlier(self) -> Any:
+        """For each text, the earliest confirmed near duplicate among its candidates (-1: none), int64."""
+        np = _np()
+        n = len(self)
+        codes = self.candidates()
+        best = np.full(n, n, dtype=np.int64)
+        chance = 1.0 / 256  # two different values agree in their low 8 bits this often
+        need = self.threshold * (1 - chance) + chance
+        step = 1 << 18
+        for lo in range(0, len(codes), step):
+            part = codes[lo : lo + step]
+            later, earlier = part // n, part % n
+            rows, where = np.unique(np.concatenate([later, earlier]), return_inverse=True)
+            signatures = self._low_bits.take(rows)
+            same = (signatures[where[: len(part)]] == signatures[where[len(part) :]]).mean(axis=1)
+            confirmed = same >= need
+            np.minimum.at(best, later[confirmed], earlier[confirmed])
+        return np.where(best < n, best, -1)
+
+
+def fmix64(h: Any) -> Any:
+    """MurmurHash3's 64-bit finaliser on a uint64 array."""
+    np = _np()
+    h = h.astype(np.uint64, copy=True)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    h ^= h >> np.uint64(33)
+    return h
