@@ -38,9 +38,17 @@ from typing import Any, Callable, Iterable, Iterator
 from dataflow.errors import DataFlowError
 from dataflow.step.feed import Chunk, ChunkFeed, MapStats, RowStream
 from dataflow.step.fingerprint import RowDigester, RowDigests, data_fingerprint, settings_fingerprint, step_key
-from dataflow.step.journal import JOURNAL_SUFFIX, Journal, JournalReport, RowSchema
+from dataflow.step.journal import JOURNAL_SUFFIX, Journal, JournalIndex, JournalReport, RowSchema
 from dataflow.step.lock import StepLock
-from dataflow.step.meta import meta_path, record_step_file, rejected_path, reusable
+from dataflow.step.meta import (
+    file_stamp,
+    meta_path,
+    record_step_file,
+    recorded_input,
+    rejected_path,
+    reusable,
+    stale_whatever_the_data,
+)
 from dataflow.storage.formats import frame_from_records, raw_records
 from dataflow.storage.stream import RowWriter
 from dataflow.logger import enable_script_defaults
@@ -117,6 +125,9 @@ class DurableStep:
         self.key = ""
         self.stats = MapStats()
         self._frame: Any = None
+        self._head: tuple[list[str], int] | None = None
+        self._digested = False
+        self._input_stamp: list | None = None
         self._locks: list[StepLock] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -130,6 +141,7 @@ class DurableStep:
                 self._lock(self.out_path)
                 for path in (self.out_path, self.meta_path, self.journal_path, rejected_path(self.out_path)):
                     remove_stale_temp_files(path)
+                self._input_stamp = file_stamp(read_path) if read_path else None
             if not self.streams:
                 self._frame = self.storage.read("dataframe")
         except BaseException:
@@ -174,50 +186,97 @@ class DurableStep:
             self._frame = self.storage.read("dataframe")
         return self._frame
 
+    def head_columns(self) -> list[str]:
+        """The input's columns as its first rows show them (all of them once a pass has read the input);
+        what a step checks its keys against before the work."""
+        if self._head is None:
+            if self._frame is not None or not hasattr(self.storage, "read_head"):
+                self._head = (list(map(str, self.frame.columns)), len(self.frame))
+            else:
+                head = self.storage.read_head(8)
+                self._head = (list(map(str, head.columns)), len(head))
+            self.columns = list(dict.fromkeys([*self._head[0], *self.columns]))
+        return self.columns
+
+    @property
+    def has_rows(self) -> bool:
+        """Whether the input has any row (known without reading it all)."""
+        self.head_columns()
+        return bool(self.rows or self._head[1])
+
     def chunks(self, rows: int | None = None) -> Iterator[list[dict]]:
-        """The input rows as lists of dicts, ``rows`` (default ``chunk_rows``) at a time, in order."""
+        """The input rows as lists of dicts, ``rows`` (default ``chunk_rows``) at a time, in order.
+
+        The first pass that reads the input to its end also digests every row on the way (the cache
+        key, and the journal's check of each row), so that a step reads its input once."""
         rows = rows or self.chunk_rows
         if self._frame is None and self.streams:
-            yield from self.storage.read_chunks(rows)
+            source = self.storage.read_chunks(rows)
+        else:
+            records = raw_records(self.frame)
+            source = (records[start : start + rows] for start in range(0, len(records), rows))
+        if self._digested:
+            yield from source
             return
-        records = raw_records(self.frame)
-        for start in range(0, len(records), rows):
-            yield records[start : start + rows]
+        self.digests.clear()
+        digester = RowDigester(self.media_columns, self.media_root, self.hash_media, into=self.digests)
+        seen: dict[str, None] = {}
+        if self._frame is not None:
+            seen = dict.fromkeys(str(c) for c in self._frame.columns)
+            digester.media = [c for c in digester.media if c in seen]
+        count = 0
+        for records in source:
+            if self._frame is None:
+                for record in records:
+                    if len(record) != len(seen) or any(k not in seen for k in record):
+                        seen.update(dict.fromkeys(record))
+                self.columns = list(dict.fromkeys([*self.columns, *seen]))
+            digester.add(records)
+            count += len(records)
+            yield records
+        self.rows = count
+        self._digested = True
+        data_key = data_fingerprint(list(seen), self.digests)
+        if self.data_key and self.data_key != data_key:  # pragma: no cover - the input changed under its lock
+            raise DataFlowError(f"{self.operator}: the input changed while the step read it; run it again")
+        self.data_key = data_key
+        self.key = step_key(self.settings_key, self.data_key, self.code)
 
     def scan(self, observe: Callable[[list[dict]], None] | None = None) -> None:
         """One pass over the input: the row count, the columns and each row's digest (the cache key).
         ``observe(records)`` sees each chunk on the way (when this call makes the pass)."""
-        if self.key:
+        if self._digested:
             return
-        digester = RowDigester(self.media_columns, self.media_root, self.hash_media)
-        columns: dict[str, None] = {}
-        if self._frame is not None:
-            columns = dict.fromkeys(str(c) for c in self._frame.columns)
-            digester.media = [c for c in digester.media if c in columns]
         for records in self.chunks():
-            if self._frame is None:
-                for record in records:
-                    if len(record) != len(columns) or any(k not in columns for k in record):
-                        columns.update(dict.fromkeys(record))
-            digester.add(records)
             if observe is not None:
                 observe(records)
-        self.digests = digester.digests
-        self.columns = list(columns)
-        self.rows = len(self.digests)
-        self.data_key = data_fingerprint(self.columns, self.digests)
-        self.key = step_key(self.settings_key, self.data_key, self.code)
 
     _fingerprint_input = scan
 
     # -- the cache -------------------------------------------------------------------------------
     def reuse(self) -> bool:
-        """True when the step file exists, was made from exactly these inputs and is unchanged since."""
-        if self.out_path is None:
+        """True when the step file exists, was made from exactly these inputs and is unchanged since.
+
+        Deciding it reads no more than it must: nothing when the step file cannot be reused whatever
+        the input (none yet, other settings or code: the work's own pass then digests the input);
+        nothing of the input either when it is a file unchanged since the recorded run (same size,
+        modification and change times, inode); otherwise one pass over the input."""
+        if self.out_path is None or self.force:
             return False
-        self.scan()
-        if self.force:
-            return False
+        parts = {"settings": self.settings_key, "code": self.code}
+        if not self._digested:
+            reason = stale_whatever_the_data(self.out_path, parts)
+            if reason is not None:
+                if reason:
+                    logger.info("%s: recomputing %s: %s", self.operator, self.out_path, reason)
+                return False
+            recorded = recorded_input(self.out_path)
+            if not self.media_columns and self._input_stamp and recorded.get("stamp") == self._input_stamp:
+                self.data_key = recorded["data"]
+                self.key = step_key(self.settings_key, self.data_key, self.code)
+                self.rows = recorded.get("rows", 0)
+            else:
+                self.scan()
         return reusable(self.out_path, self.key, self.parts, self.operator, f"; set {FORCE_ENV}=1 to recompute")
 
     @property
@@ -256,90 +315,105 @@ class DurableStep:
         """
         from tqdm.auto import tqdm
 
-        self.scan()
-        total = self.rows
-        journal, report = self._load_journal(schema)
-        stats = self.stats = MapStats(total=total, reused=report.done)
+        journal, index = self._load_journal(schema)
+        stats = self.stats = MapStats()
         collected: list[dict] = []
         order = _InOrder(emit or (lambda i, record, outputs, fresh: collected.append(outputs)))
-        if journal is not None and report.done < total:
-            journal.open(resume=report.done > 0)
-        if report.done:
-            logger.info("%s: resuming, %d of %d rows already done", self.operator, report.done, total)
+        if journal is not None:
+            journal.open(resume=index.report.done > 0)
+        if index.report.done:
+            logger.info("%s: resuming: %s holds %d finished rows", self.operator, journal.path, index.report.done)
         show = show_progress and env_flag(PROGRESS_ENV) is not False
-        bar = tqdm(total=total, initial=report.done, desc=self.operator, unit="row", disable=not show)
+        bar = tqdm(total=self.rows if self._digested else self._row_estimate(), desc=self.operator, unit="row",
+                   disable=not show)
 
         def take(chunk: Chunk) -> None:
-            for index, record in chunk.done:
-                order.put(index, record, journal.output_at(int(report.offsets[index])), False)
+            for i, record, offset in chunk.done:
+                order.put(i, record, journal.output_at(offset), False)
+            stats.reused += len(chunk.done)
+            bar.update(len(chunk.done))
             order.hold(chunk.indices, chunk.records)
 
         def finish(finished: dict[int, dict]) -> None:
             if journal is not None:
                 journal.append(finished)
-            for index, outputs in finished.items():
-                order.done(index, outputs)
+            for i, outputs in finished.items():
+                order.done(i, outputs)
             stats.computed += len(finished)
             bar.update(len(finished))
 
-        source = self._todo(report.offsets, chunk_size)
         window = window or 2 * chunk_size
-        feed = ChunkFeed(source, prepare or (lambda rows: rows), take, finish, stats, self.operator,
-                         backlog=lambda: len(order), max_backlog=4 * window + self.chunk_rows)
+        feed = ChunkFeed(self._todo(index, chunk_size), prepare or (lambda rows: rows), take, finish, stats,
+                         self.operator, backlog=lambda: len(order), max_backlog=4 * window + self.chunk_rows)
         try:
             feed.run(compute, stream, window)
         except BaseException as err:
             bar.close()
             if journal is not None:
-                self._stopped(err, journal, report.done + stats.computed, total)
+                self._stopped(err, journal, index.report.done + stats.computed)
             raise
         bar.close()
+        stats.total = self.rows
         if journal is not None:
             journal.close()
-        if order.next != total:  # pragma: no cover - an invariant of the feed
-            raise DataFlowError(f"{self.operator}: {total - order.next} rows were never finished")
+            self._report_journal(journal, index.report)
+        if order.next != self.rows:  # pragma: no cover - an invariant of the feed
+            raise DataFlowError(f"{self.operator}: {self.rows - order.next} rows were never finished")
         return None if emit is not None else collected
 
-    def _todo(self, offsets: Any, chunk_size: int) -> Iterator[Chunk]:
+    def _row_estimate(self) -> int | None:
+        """The number of input rows, for the progress bar, when it is cheap to know (a JSONL file's lines)."""
+        path = getattr(self.storage, "read_path", None)
+        if self._frame is not None:
+            return len(self._frame)
+        if not (isinstance(path, str) and path.endswith(".jsonl") and os.path.isfile(path)):
+            return None
+        lines = 0
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 22):
+                lines += block.count(b"\n")
+        return lines
+
+    def _todo(self, index: JournalIndex, chunk_size: int) -> Iterator[Chunk]:
         """The input as ``Chunk``s: rows to compute in chunks of ``chunk_size`` (the first one small, to
-        get an engine going), with the rows a journal holds alongside."""
+        get an engine going), with the rows the journal holds for exactly these input rows alongside."""
         size = min(chunk_size, max(8, chunk_size // 8))
         todo: list[int] = []
         todo_records: list[dict] = []
-        done: list[tuple[int, dict]] = []
-        index = 0
-        for records in self.chunks(max(chunk_size, self.chunk_rows)):
+        done: list[tuple[int, dict, int]] = []
+        i = 0
+        for records in self.chunks(max(chunk_size, self.chunk_rows)):  # digests the rows as it reads them
             for record in records:
-                if offsets is not None and offsets[index] >= 0:
-                    done.append((index, record))
+                offset = index.find(i, self.digests.raw(i))
+                if offset is not None:
+                    done.append((i, record, offset))
                     if len(done) >= self.chunk_rows:  # a resumed run: hand the journal's rows on
                         yield Chunk(todo, todo_records, done)
                         todo, todo_records, done = [], [], []
                 else:
-                    todo.append(index)
+                    todo.append(i)
                     todo_records.append(record)
                     if len(todo) >= size:
                         yield Chunk(todo, todo_records, done)
                         todo, todo_records, done, size = [], [], [], chunk_size
-                index += 1
+                i += 1
         if todo or done:
             yield Chunk(todo, todo_records, done)
 
-    def _load_journal(self, schema: RowSchema) -> tuple[Journal | None, JournalReport]:
-        """The step's journal (None without a file storage) and where the valid rows it holds are."""
+    def _load_journal(self, schema: RowSchema) -> tuple[Journal | None, JournalIndex]:
+        """The step's journal (None without a file storage) and the index of the rows it holds."""
         if self.out_path is None:
-            return None, JournalReport()
+            return None, JournalIndex(JournalReport())
         journal = Journal(self.journal_path, self.operator, self.settings_key, self.digests, schema)
         if self.force:
-            return journal, JournalReport()
-        report = journal.load(index_only=True)
-        self._report_journal(journal, report)
-        return journal, report
+            return journal, JournalIndex(JournalReport())
+        index = journal.index()
+        if index.report.discarded:
+            logger.info("%s: discarding %s: %s", self.operator, journal.path, index.report.discarded)
+        return journal, index
 
     def _report_journal(self, journal: Journal, report: JournalReport) -> None:
-        if report.discarded:
-            logger.info("%s: discarding %s: %s", self.operator, journal.path, report.discarded)
-        elif report.skipped:
+        if report.skipped and not report.discarded:
             parts = [
                 f"{n} {what}"
                 for n, what in (
@@ -350,11 +424,11 @@ class DurableStep:
                 if n
             ]
             logger.warning(
-                "%s: %s: skipped %s; kept %d finished row(s), the skipped rows are computed again",
-                self.operator, journal.path, ", ".join(parts), report.done,
+                "%s: %s: skipped %s; kept %d finished row(s), the skipped rows were computed again",
+                self.operator, journal.path, ", ".join(parts), self.stats.reused,
             )
 
-    def _stopped(self, err: BaseException, journal: Journal, kept: int, total: int) -> None:
+    def _stopped(self, err: BaseException, journal: Journal, kept: int) -> None:
         """Say what a stopped run kept, once, whatever else fails while closing."""
         journal.close()
         what = "Interrupted" if isinstance(err, KeyboardInterrupt) else f"Stopped by {type(err).__name__}: {err}"
@@ -365,7 +439,8 @@ class DurableStep:
                 logger.warning("%s: %s; no rows were saved.", self.operator, what)
             return
         hint = "" if isinstance(err, DataFlowError) else "; run the same command again to resume"
-        logger.warning("%s: %s: %d of %d rows are saved in %s%s.", self.operator, what, kept, total, journal.path, hint)
+        of = f" of {self.rows}" if self._digested else ""
+        logger.warning("%s: %s: %d%s rows are saved in %s%s.", self.operator, what, kept, of, journal.path, hint)
 
     # -- the output ------------------------------------------------------------------------------
     def writer(self, path: str | os.PathLike | None = None) -> Any:
@@ -385,7 +460,8 @@ class DurableStep:
         if self.out_path is not None:
             self.scan()
             record_step_file(self.out_path, self.operator, self.key, writer.rows, self.parts,
-                             size=writer.size if writer.sha256 else None, sha256=writer.sha256)
+                             size=writer.size if writer.sha256 else None, sha256=writer.sha256,
+                             source={"stamp": self._input_stamp, "data": self.data_key, "rows": self.rows})
             with contextlib.suppress(FileNotFoundError):
                 self.journal_path.unlink()
         return path

@@ -13,7 +13,7 @@ import os
 from typing import Any, Iterable, Iterator, Sequence
 
 from dataflow.storage.formats import json_default, raw_records
-from dataflow.storage.media import MediaResolver, media_cell_to_list
+from dataflow.storage.media import SEEN_PATHS, MediaResolver, media_cell_to_list
 
 
 def _default(value: Any) -> Any:
@@ -67,6 +67,8 @@ class MediaStamps:
     def _stamp(self, path: str) -> Any:
         stamp = self._seen.get(path)
         if stamp is None:
+            if len(self._seen) >= SEEN_PATHS:  # bounded: rows sharing a photo are usually near each other
+                self._seen.clear()
             resolved = self.resolver.path(path)
             try:
                 if self.hash_contents:
@@ -94,6 +96,13 @@ class RowDigests:
     def add(self, digest: bytes) -> None:
         self._data += digest
 
+    def clear(self) -> None:
+        del self._data[:]
+
+    def raw(self, i: int) -> bytes:
+        """Row ``i``'s digest as bytes."""
+        return bytes(self._data[i * self.SIZE : (i + 1) * self.SIZE])
+
     def __len__(self) -> int:
         return len(self._data) // self.SIZE
 
@@ -113,14 +122,15 @@ class RowDigester:
     """Digests rows one chunk at a time (``add``): each row's cells, and the identity of the media files
     its media cells name (size and mtime, or contents with ``hash_media``; looked up once per path)."""
 
-    def __init__(self, media_columns: Iterable[str] = (), media_root: str | None = None, hash_media: bool = False):
+    def __init__(self, media_columns: Iterable[str] = (), media_root: str | None = None, hash_media: bool = False,
+                 into: RowDigests | None = None):
         import orjson
 
         self._orjson = orjson
         self.media = [c for c in dict.fromkeys(media_columns) if c is not None]
         self.stamps = MediaStamps(media_root, hash_media)
         self.option = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-        self.digests = RowDigests()
+        self.digests = into if into is not None else RowDigests()
 
     def add(self, records: Iterable[dict]) -> None:
         for record in records:

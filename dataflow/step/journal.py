@@ -15,7 +15,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from dataflow.utils.fs import fsync_dir
 
@@ -62,8 +62,7 @@ class JournalReport:
     """What reading a journal kept and skipped."""
 
     rows: dict[int, dict] = field(default_factory=dict)
-    offsets: Any = None  # index_only: per input row, the byte offset of its line (-1: not done)
-    done: int = 0  # valid finished rows
+    done: int = 0  # finished rows held (for ``Journal.index``: of the right shape; their data is checked later)
     unreadable: int = 0
     other_data: int = 0
     bad_shape: int = 0
@@ -72,6 +71,51 @@ class JournalReport:
     @property
     def skipped(self) -> int:
         return self.unreadable + self.other_data + self.bad_shape
+
+
+class JournalIndex:
+    """A journal's finished rows by index: the offset of each row's line and the digest of the input
+    row it answered, in growing NumPy arrays (the last line of a row wins)."""
+
+    def __init__(self, report: JournalReport):
+        import numpy as np
+
+        self.report = report
+        self.offsets = np.full(0, -1, dtype=np.int64)
+        self.digests = np.zeros((0, 12), dtype=np.uint8)
+
+    def add(self, i: int, offset: int, digest: str, valid: bool = True) -> None:
+        """Row ``i``'s line at ``offset`` answers the input row of ``digest`` (``valid``: its outputs have
+        the journal's shape; an invalid one is counted when its row is reached)."""
+        import numpy as np
+
+        if i >= len(self.offsets):
+            size = max(i + 1, 2 * len(self.offsets), 1024)
+            self.offsets = np.concatenate([self.offsets, np.full(size - len(self.offsets), -1, dtype=np.int64)])
+            self.digests = np.concatenate([self.digests, np.zeros((size - len(self.digests), 12), dtype=np.uint8)])
+        try:
+            raw = bytes.fromhex(digest)
+        except ValueError:
+            self.report.other_data += 1
+            return
+        if not valid and self.offsets[i] >= 0:  # a finished row's line stands; this one is counted now
+            self.report.bad_shape += 1
+            return
+        if self.offsets[i] < 0 and valid:
+            self.report.done += 1
+        self.offsets[i] = offset if valid else -2 - offset
+        self.digests[i] = np.frombuffer(raw.ljust(12, b"\0")[:12], dtype=np.uint8)
+
+    def find(self, i: int, digest: bytes) -> int | None:
+        """The offset of row ``i``'s line if the journal holds it for an input row of ``digest``."""
+        if i < len(self.offsets) and self.offsets[i] != -1:
+            if self.digests[i].tobytes() != digest:
+                self.report.other_data += 1
+            elif self.offsets[i] < -1:
+                self.report.bad_shape += 1
+            else:
+                return int(self.offsets[i])
+        return None
 
 
 class Journal:
@@ -104,23 +148,38 @@ class Journal:
             and all(_matches(out[k], kinds) for k, kinds in self.schema.items())
         )
 
-    def load(self, index_only: bool = False) -> JournalReport:
-        """Finished rows by index, each checked against the input row it claims to answer.
-
-        ``index_only``: keep, per input row, only the byte offset of its line (``offsets``, a NumPy
-        array; -1 for rows not done) instead of the outputs: ``output_at`` reads one back. A resumed
-        step of a million rows then holds 8 bytes a row, not every finished output.
-        """
-        import numpy as np
-
+    def load(self) -> JournalReport:
+        """Finished rows by index, each checked against the input row it claims to answer."""
         report = JournalReport()
         total = len(self.digests)
-        if index_only:
-            report.offsets = np.full(total, -1, dtype=np.int64)
+        for _, row in self._lines(report):
+            if not (0 <= row["i"] < total) or row.get("d") != self.digests[row["i"]]:
+                report.other_data += 1
+            elif not self._valid_output(row.get("o")):
+                report.bad_shape += 1
+            elif row["i"] not in report.rows:
+                report.rows[row["i"]] = row["o"]
+                report.done += 1
+        return report
+
+    def index(self) -> "JournalIndex":
+        """Where each finished row's line is, and the digest of the input row it answers, for rows
+        checked as the input is read (``JournalIndex.find``): 20 bytes a row, not its outputs."""
+        report = JournalReport()
+        index = JournalIndex(report)
+        for offset, row in self._lines(report):
+            if row["i"] < 0 or not isinstance(row.get("d"), str):
+                report.other_data += 1
+            else:
+                index.add(row["i"], offset, row["d"], self._valid_output(row.get("o")))
+        return index
+
+    def _lines(self, report: JournalReport) -> Iterator[tuple[int, dict]]:
+        """(byte offset, row) of every line of the right shape; the others are counted in ``report``."""
         try:
             fh = open(self.path, "rb")
         except FileNotFoundError:
-            return report
+            return
         with fh:
             first = fh.readline()
             try:
@@ -131,38 +190,19 @@ class Journal:
                 report.discarded = "it was written by another operator or with other settings" if isinstance(
                     header, dict
                 ) else "its header is unreadable"
-                return report
+                return
             offset = len(first)
             for line in fh:
                 start, offset = offset, offset + len(line)
-                row = self._check_line(line, total, report)
-                if row is None:
+                try:
+                    row = _loads(line)
+                except ValueError:
+                    report.unreadable += 1
                     continue
-                if index_only:
-                    if report.offsets[row["i"]] < 0:
-                        report.offsets[row["i"]] = start
-                        report.done += 1
-                elif row["i"] not in report.rows:
-                    report.rows[row["i"]] = row["o"]
-                    report.done += 1
-        return report
-
-    def _check_line(self, line: bytes, total: int, report: JournalReport) -> dict | None:
-        """The journal row on ``line`` if it is valid; otherwise None, counted in ``report``."""
-        try:
-            row = _loads(line)
-        except ValueError:
-            report.unreadable += 1
-            return None
-        if not isinstance(row, dict) or not isinstance(row.get("i"), int) or isinstance(row["i"], bool):
-            report.bad_shape += 1
-        elif not (0 <= row["i"] < total) or row.get("d") != self.digests[row["i"]]:
-            report.other_data += 1
-        elif not self._valid_output(row.get("o")):
-            report.bad_shape += 1
-        else:
-            return row
-        return None
+                if not isinstance(row, dict) or not isinstance(row.get("i"), int) or isinstance(row["i"], bool):
+                    report.bad_shape += 1
+                    continue
+                yield start, row
 
     def output_at(self, offset: int) -> dict:
         """The outputs on the line at byte ``offset`` (from ``load(index_only=True)``)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 from pathlib import Path
 
 from dataflow.step.fingerprint import file_sha256
@@ -31,9 +32,11 @@ def rejected_path(step_file: str | os.PathLike) -> Path:
 
 
 def record_step_file(path: str | os.PathLike, operator: str, key: str, rows: int, parts: dict | None = None,
-                     size: int | None = None, sha256: str | None = None) -> None:
+                     size: int | None = None, sha256: str | None = None, source: dict | None = None) -> None:
     """Write ``<path>.meta.json``: what the step file was made from, and its size and digest as written
-    (``size`` and ``sha256`` when the writer computed them as it wrote; else the file is read)."""
+    (``size`` and ``sha256`` when the writer computed them as it wrote; else the file is read).
+    ``source``: the input file's ``file_stamp`` when it was read, its data fingerprint and row count,
+    so that an unchanged input need not be read again to know its fingerprint."""
     path = Path(path)
     meta = {
         "meta": _META_VERSION,
@@ -44,6 +47,8 @@ def record_step_file(path: str | os.PathLike, operator: str, key: str, rows: int
         "sha256": sha256 or file_sha256(path),
         "parts": parts or {},
     }
+    if source is not None and source.get("stamp"):
+        meta["source"] = source
     atomic_write_bytes(meta_path(path), json.dumps(meta).encode())
 
 
@@ -60,6 +65,50 @@ def _why_other(recorded: object, parts: dict | None) -> str:
         return "it was made from other input data or settings"
     changed = [_PART_WORDS[name] for name in ("code", "settings", "data") if recorded.get(name) != parts.get(name)]
     return "; ".join(changed) or "it was made from other input data or settings"
+
+
+def file_stamp(path: str | os.PathLike) -> list | None:
+    """What changes whenever a file's contents do: size, modification and change times, inode and device
+    (a rewrite, even to the same size and modification time, gets a new change time, and a replacement
+    a new inode). None when it is not a plain file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def _read_meta(step_file: str | os.PathLike) -> dict | None:
+    try:
+        meta = json.loads(meta_path(step_file).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) and all(isinstance(meta.get(k), t) for k, t in _FIELDS.items()) else None
+
+
+def recorded_input(step_file: str | os.PathLike) -> dict:
+    """The ``source`` record of a step file's meta (``{}`` when there is none)."""
+    meta = _read_meta(step_file) or {}
+    source = meta.get("source")
+    return source if isinstance(source, dict) and isinstance(source.get("data"), str) else {}
+
+
+def stale_whatever_the_data(step_file: str | os.PathLike, parts: dict) -> str | None:
+    """Why the step file cannot be reused whatever the input ("" when there is none), from its meta
+    record alone; None when only the input's fingerprint can tell (its settings and code match)."""
+    path = Path(step_file)
+    if not path.exists() and not meta_path(step_file).exists():
+        return ""
+    meta = _read_meta(step_file)
+    if meta is None:
+        return stale_reason(step_file, "", parts) or "its meta record is unreadable"
+    recorded = meta.get("parts")
+    if not isinstance(recorded, dict):
+        return None
+    changed = [_PART_WORDS[name] for name in ("code", "settings") if recorded.get(name) != parts.get(name)]
+    return "; ".join(changed) or None
 
 
 def stale_reason(step_file: str | os.PathLike, key: str, parts: dict | None = None) -> str | None:

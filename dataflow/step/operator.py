@@ -152,7 +152,6 @@ class StepOperator(OperatorABC):
             media_columns=identity.media_columns, hash_media=identity.hash_media, code=identity.code,
         )
         with step:
-            step.scan()
             require_step_columns(step, io.reads.values(), name)
             if step.reuse():
                 return _first_output(keys)
@@ -226,8 +225,8 @@ def require_step_columns(step: DurableStep, columns: Iterable[str | None], who: 
     """``require_columns`` on a step's input columns (a step without rows needs none)."""
     import pandas as pd
 
-    if step.rows:
-        require_columns(pd.DataFrame(columns=step.columns, index=range(1)), columns, who)
+    if step.has_rows:
+        require_columns(pd.DataFrame(columns=step.head_columns(), index=range(1)), columns, who)
 
 
 def chunk_frame(records: list[dict], columns: Sequence[str]) -> Any:
@@ -268,10 +267,9 @@ class ModelOperator(StepOperator):
 
     def produce(self, step: DurableStep, keys: dict, writes: list[str], sink: Callable[[list[dict]], None]) -> None:
         schema = {column: (object, None) for column in writes}
-        columns = step.columns
 
         def compute(records: list[dict]) -> list[dict]:
-            out = self.process(chunk_frame(records, columns), **keys)
+            out = self.process(chunk_frame(records, step.columns), **keys)
             missing = [c for c in writes if c not in out.columns]
             if missing:
                 raise DataFlowError(

@@ -186,27 +186,38 @@ def _read_json(path: str) -> list[dict]:
 
 
 def _jsonl_rows(path: str) -> Iterator[dict]:
-    """The rows of a JSONL file one by one; errors name the line."""
-    offset = 0
+    """The rows of a JSONL file one by one; errors name the line (found again only when one occurs)."""
+    loads = _json_loads
     with open(path, "rb") as fh:
         for lineno, line in enumerate(fh, start=1):
-            line_start, offset = offset, offset + len(line)
-            if not line.strip():
-                continue
             try:
-                record = _json_loads(line)
+                record = loads(line)
             except json.JSONDecodeError:
-                _check_utf8(path, line, line_start)
-                try:
-                    json.loads(line.decode("utf-8"))
-                except json.JSONDecodeError as precise:
-                    raise _decode_error(path, precise, line_offset=lineno - 1) from None
-                raise StorageError(f"{path}: invalid JSON at line {lineno}") from None
-            if not isinstance(record, dict):
+                if not line.strip():
+                    continue
+                _jsonl_error(path, lineno, line)
+            if type(record) is not dict:
+                if isinstance(record, dict):
+                    yield record
+                    continue
                 raise StorageError(
                     f"{path}: line {lineno} is a JSON {type(record).__name__}, expected an object (one row per line)"
                 )
             yield record
+
+
+def _jsonl_error(path: str, lineno: int, line: bytes) -> None:
+    """Raise the ``StorageError`` for a JSONL line that does not parse, naming the line and the byte."""
+    line_start = 0
+    with open(path, "rb") as fh:
+        for _ in range(lineno - 1):
+            line_start += len(fh.readline())
+    _check_utf8(path, line, line_start)
+    try:
+        json.loads(line.decode("utf-8"))
+    except json.JSONDecodeError as precise:
+        raise _decode_error(path, precise, line_offset=lineno - 1) from None
+    raise StorageError(f"{path}: invalid JSON at line {lineno}") from None
 
 
 def _read_jsonl(path: str, limit: int | None = None) -> list[dict]:

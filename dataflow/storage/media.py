@@ -133,6 +133,9 @@ def resolve_all(cells: Iterable[Any], base_dir: str | os.PathLike | None) -> lis
     return [resolver.cell(c) for c in cells]
 
 
+SEEN_PATHS = 1 << 16  # paths a resolver (or a fingerprint's file stamps) remembers at most
+
+
 class MediaResolver:
     """The module's rule for one run: the base folders resolved once, each distinct path looked up once.
 
@@ -151,6 +154,8 @@ class MediaResolver:
     def path(self, path: str) -> str:
         found = self._seen.get(path)
         if found is None:
+            if len(self._seen) >= SEEN_PATHS:  # bounded: a million distinct photos must not fill memory
+                self._seen.clear()
             found = self._seen[path] = self._lookup(path)
         return found
 

@@ -35,6 +35,14 @@ from dataflow.storage.formats import (
 from dataflow.storage.media import externalize_media
 from dataflow.utils.fs import AtomicFile
 
+try:
+    import orjson
+
+    _PLAIN_JSONL = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+    _PLAIN_JSON = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+except ImportError:  # pragma: no cover - orjson is a dependency
+    orjson = None
+
 STREAMED_WRITES = ("json", "jsonl")
 _BLOCK = 1 << 22
 
@@ -178,12 +186,23 @@ class RowWriter:
         if not self.streamed:
             self._kept.extend(records)
         else:
-            records = externalize_media(records, self.media_dir)
-            if self.format == "jsonl":
-                self._emit(_write_jsonl_bytes(records))
-            else:
-                self._emit(_json_list_items(records, first=self.rows == 0))
+            self._emit(self._encode(records))
         self.rows += len(records)
+
+    def _encode(self, records: list[dict]) -> bytes:
+        """The chunk's bytes. Plain JSON values are encoded at once; only a chunk the encoder refuses
+        (bytes, images, numpy or pandas values) is searched for embedded images to save as files."""
+        if orjson is not None:
+            try:
+                if self.format == "jsonl":
+                    return b"".join([orjson.dumps(r, option=_PLAIN_JSONL) for r in records])
+                return (b"\n" if self.rows == 0 else b",\n") + orjson.dumps(records, option=_PLAIN_JSON)[2:-2]
+            except TypeError:
+                pass
+        records = externalize_media(records, self.media_dir)
+        if self.format == "jsonl":
+            return _write_jsonl_bytes(records)
+        return _json_list_items(records, first=self.rows == 0)
 
     def close(self) -> str:
         """Finish the file and put it in place; returns its path."""

@@ -85,6 +85,11 @@ def normal_text(text: str) -> str:
     return normal_texts([text])[0]
 
 
+def normalize_answers(answers: Sequence[str]) -> list[str]:
+    """``normalize_answer`` of each string, plain ASCII ones normalised together in one pass."""
+    return [strip_article_text(normal).strip() for normal in normal_texts(answers)]
+
+
 def normal_texts(texts: Sequence[object]) -> list[str]:
     """``normal_text`` of each text; plain ASCII texts are normalised together, in one pass."""
     if texts and all(isinstance(t, str) and t.isascii() and "\x00" not in t for t in texts):

@@ -1,8 +1,9 @@
 """Near-duplicate texts among millions: MinHash signatures computed in bulk with NumPy, and an LSH
 index whose candidates are confirmed in bulk, without comparing every pair inside a big cluster.
 
-* **Shingles.** A text's normalised words (``text_tokens``) in runs of ``shingle_words``; each word
-  hashed once per chunk of texts (CRC-32 of its distinct spellings), each shingle a mix of its words'
+* **Shingles.** A text's words (lower case, split at anything but letters and digits: plain ASCII
+  texts of a chunk in one pass; others by ``text_tokens``) in runs of ``shingle_words``; each word
+  hashed once (CRC-32, remembered for the next chunks), each shingle a mix of its words'
   hashes, computed for the whole chunk at once.
 * **Signatures.** For each of ``num_perm`` permutations ``x -> a*x + b (mod 2**32)`` (``a`` odd: a
   bijection of 32-bit values), the smallest permuted shingle of each text: NumPy over blocks of
@@ -21,7 +22,9 @@ so that a million texts hold only a few arrays of one value per text in memory a
 
 from __future__ import annotations
 
+import itertools
 import os
+import string
 import zlib
 from pathlib import Path
 from typing import Any, Sequence
@@ -29,6 +32,8 @@ from typing import Any, Sequence
 from dataflow.text.match import text_tokens
 
 _MAX32 = 0xFFFFFFFF
+_VOCAB = 1 << 20  # distinct words whose hashes are remembered
+_BREAKS = str.maketrans({c: " " for c in map(chr, range(1, 128)) if c not in string.ascii_lowercase + string.digits})
 _BLOCK_SHINGLES = 1 << 15  # shingles permuted at once: num_perm x this many uint32 stay in cache
 
 
@@ -64,34 +69,54 @@ class MinHasher:
         self.a = (rng.integers(0, 1 << 32, num_perm, dtype=np.uint64) | 1).astype(np.uint32)[:, None]
         self.b = rng.integers(0, 1 << 32, num_perm, dtype=np.uint64).astype(np.uint32)[:, None]
         self.mix = (rng.integers(0, 1 << 32, shingle_words, dtype=np.uint64) | 1).astype(np.uint32)
+        self._vocab: dict[str, int] = {}
+
+    def words(self, texts: Sequence[Any]) -> list[list[str]]:
+        """Each text's words for shingling: lower case, split at anything not a letter or digit (plain
+        ASCII texts together, in one pass); other texts by ``text_tokens`` (scripts without spaces
+        give one word per character)."""
+        out: list[list[str]] = [[] for _ in texts]
+        plain = [i for i, t in enumerate(texts) if isinstance(t, str) and t.isascii() and "\x00" not in t]
+        if plain:
+            blob = "\x00".join([texts[i] for i in plain]).lower().translate(_BREAKS)
+            for i, piece in zip(plain, blob.split("\x00")):
+                out[i] = piece.split()
+        for i, t in enumerate(texts):
+            if isinstance(t, str) and not out[i] and not (t.isascii() and "\x00" not in t):
+                out[i] = text_tokens(t)
+        return out
 
     def shingles(self, texts: Sequence[Any]) -> tuple[Any, Any]:
         """All shingle hashes of ``texts`` (uint32, text after text) and each text's count of them."""
         np = _np()
-        import pandas as pd
-
-        words = [text_tokens(t) if isinstance(t, str) else [] for t in texts]
+        words = self.words(texts)
         lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
-        flat = [w for ws in words for w in ws]
+        flat = list(itertools.chain.from_iterable(words))
         if not flat:
             return np.zeros(0, np.uint32), np.zeros(len(texts), np.int64)
-        codes, uniques = pd.factorize(np.asarray(flat, dtype=object))
-        word_hash = np.fromiter((zlib.crc32(u.encode()) for u in uniques), dtype=np.uint64, count=len(uniques))
-        hashes = _fmix32(word_hash.astype(np.uint32))[codes]
-        ends = np.cumsum(lengths)
-        starts = ends - lengths
+        vocab = self._vocab
+        if len(vocab) > _VOCAB:  # bounded: a new word costs one CRC-32
+            vocab.clear()
+        for word in set(flat).difference(vocab):
+            vocab[word] = zlib.crc32(word.encode())
+        hashes = _fmix32(np.fromiter(map(vocab.__getitem__, flat), dtype=np.uint32, count=len(flat)))
         n = self.shingle_words
         counts = np.where(lengths >= n, lengths - n + 1, (lengths > 0).astype(np.int64))
-        # the first word of every shingle, text after text
-        first = np.repeat(starts, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-        end_of_text = np.repeat(ends, counts)
-        shingle = np.zeros(len(first), dtype=np.uint32)
-        for j in range(n):
-            position = first + j
-            inside = position < end_of_text  # a text shorter than a shingle is one shorter shingle
-            term = hashes[np.minimum(position, len(hashes) - 1)] * self.mix[j]
-            shingle += np.where(inside, term, np.uint32(0))
-        return _fmix32(shingle), counts
+        # every position's shingle (contiguous slices), then only those that end inside their text
+        padded = np.concatenate([hashes, np.zeros(n - 1, dtype=np.uint32)])
+        shingle = padded[: len(hashes)] * self.mix[0]
+        for j in range(1, n):
+            shingle += padded[j : j + len(hashes)] * self.mix[j]
+        last = np.repeat(np.cumsum(lengths) - 1, lengths)  # each word's text's last word
+        keep = np.arange(len(hashes)) + (n - 1) <= last
+        short = np.nonzero((lengths > 0) & (lengths < n))[0]
+        if len(short):  # a text shorter than a shingle is one shorter shingle, at its first word
+            starts = np.cumsum(lengths) - lengths
+            for text in short.tolist():
+                start, size = int(starts[text]), int(lengths[text])
+                shingle[start] = (hashes[start : start + size] * self.mix[:size]).sum(dtype=np.uint32)
+                keep[start] = True
+        return _fmix32(shingle[keep]), counts
 
     def signatures(self, texts: Sequence[Any]) -> tuple[Any, Any]:
         """(signatures, has_text): a ``(len(texts), num_perm)`` uint32 array (``0xFFFFFFFF`` for a text

@@ -14,7 +14,7 @@ from dataflow.operators.core_vision.filter.verdicts import QualityOperator, qa_r
 from dataflow.core.registry import OPERATOR_REGISTRY
 from dataflow.storage.media import MediaResolver, embedded_bytes, is_url
 from dataflow.storage.formats import raw_records
-from dataflow.text.match import normalize_answer
+from dataflow.text.match import normalize_answer, normalize_answers
 from dataflow.text.minhash import MinHasher, NearDuplicateIndex, SpillArray, fmix64
 
 
@@ -178,6 +178,7 @@ class _Dedup:
         self.qa_hashes = spill("qa_hashes.u64", np.uint64)
         self.questions: Counter = Counter()  # generic_question_share: rows asking each question (by hash)
         self.resolver = MediaResolver(op.media_root)
+        self._seen_images: dict[Any, int] = {}
         self.near: Any = None
         self.repeats: Any = None  # (QA position, row of its first occurrence) of every repeated QA, by position
         self._next_repeat = 0
@@ -196,22 +197,35 @@ class _Dedup:
             sig, has = _signature_array(signatures, self.op.num_perm)
         self.index.add(sig, has)
         if self.image_key is not None:
-            self.images.append(np.fromiter((_image_identity(r.get(self.image_key), self.resolver) for r in records),
+            self.images.append(np.fromiter((self._image(r.get(self.image_key)) for r in records),
                                            dtype=np.uint64, count=len(records)))
-        counts, hashes = [], []
-        for value in values:
-            qas = _qas(value) if isinstance(value, dict) else []
-            counts.append(len(qas))
-            asked = set()
-            for qa in qas:
-                question = normalize_answer(str(qa.get("question", "")))
-                hashes.append(_hash64(question + "\x00" + normalize_answer(str(qa.get("answer", "")))))
-                asked.add(_hash64(question))
-            if self.op.generic_question_share is not None and isinstance(value, dict):
-                self.questions.update(asked)
-                self.questions[_ROWS] += 1
+        qa_lists = [_qas(v) if isinstance(v, dict) else [] for v in values]
+        texts = [str(qa.get(field, "")) for qas in qa_lists for qa in qas for field in ("question", "answer")]
+        normal = normalize_answers(texts)
+        counts = [len(qas) for qas in qa_lists]
+        hashes = [_hash64(normal[k] + "\x00" + normal[k + 1]) for k in range(0, len(normal), 2)]
+        if self.op.generic_question_share is not None:
+            position = 0
+            for value, n in zip(values, counts):
+                if isinstance(value, dict):
+                    self.questions.update({_hash64(normal[k]) for k in range(position, position + 2 * n, 2)})
+                    self.questions[_ROWS] += 1
+                position += 2 * n
         self.qa_counts.append(np.asarray(counts, dtype=np.uint32))
         self.qa_hashes.append(np.asarray(hashes, dtype=np.uint64))
+
+    def _image(self, cell: Any) -> int:
+        """``_image_identity`` of a cell, remembered for the next rows (rows about one photo are usually
+        next to each other)."""
+        key = tuple(cell) if isinstance(cell, list) and all(isinstance(c, str) for c in cell) else cell
+        if not isinstance(key, (str, tuple)):
+            return _image_identity(cell, self.resolver)
+        found = self._seen_images.get(key)
+        if found is None:
+            if len(self._seen_images) >= 4096:
+                self._seen_images.clear()
+            found = self._seen_images[key] = _image_identity(cell, self.resolver)
+        return found
 
     def decide(self) -> None:
         """Near duplicates, scopes (same image or near-duplicate articles: union-find), repeated QAs."""
@@ -387,8 +401,8 @@ def _qas(record: dict) -> list[dict]:
 
 
 def _image_identity(cell: Any, resolver: MediaResolver) -> int:
-    """What makes two rows about the same image, as a 64-bit hash (0: no image): the resolved paths,
-    or the bytes' digest."""
+    """What makes two rows about the same image, as a 64-bit hash (0: no image): the resolved absolute
+    paths, or the bytes' digest."""
     try:
         items = resolver.cell(cell)
     except ValueError:
@@ -398,7 +412,7 @@ def _image_identity(cell: Any, resolver: MediaResolver) -> int:
     parts = []
     for item in items:
         if isinstance(item, str):
-            parts.append(os.path.realpath(item) if not is_url(item) else item)
+            parts.append(os.path.abspath(item) if not is_url(item) else item)
         else:
             parts.append(hashlib.sha256(embedded_bytes(item)).hexdigest())
     return _hash64("\x00".join(parts)) or 1

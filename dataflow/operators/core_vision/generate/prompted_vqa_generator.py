@@ -268,9 +268,9 @@ class PromptedVQAGenerator(ModelOperator):
         )
         with step:
             keys = self._key_map(*key_args)
-            most = _MostImages(keys["image"])
-            step.scan(observe=most)
             require_step_columns(step, keys.values(), type(self).__name__)
+            most = _MostImages(keys["image"])
+            step.scan(observe=most)  # the media files' stamps are in the key: reuse needs the whole input
             if step.reuse():
                 logger.info(
                     "PromptedVQAGenerator: rows %d, reused %d, sent to the model 0 -> %s",
