@@ -32,7 +32,7 @@ from typing import Any, Sequence
 from dataflow.text.match import text_tokens
 
 _MAX32 = 0xFFFFFFFF
-_VOCAB = 1 << 20  # distinct words whose hashes are remembered
+_VOCAB = 1 << 16  # distinct words whose hashes are remembered (numbers make new ones without end)
 _BREAKS = str.maketrans({c: " " for c in map(chr, range(1, 128)) if c not in string.ascii_lowercase + string.digits})
 _BLOCK_SHINGLES = 1 << 15  # shingles permuted at once: num_perm x this many uint32 stay in cache
 
