@@ -423,9 +423,18 @@ def _write_csv(path: str, records: list[dict], frame: Any) -> None:
         frame.to_csv(tmp, index=False)
 
 
+def _with_every_column(records: list[dict]) -> list[dict]:
+    """Records that all have every column (null where a record has none, as in a DataFrame): Arrow
+    takes its columns from the first record alone."""
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    if all(len(r) == len(columns) for r in records):
+        return records
+    return [{c: r.get(c) for c in columns} for r in records]
+
+
 def _write_parquet(path: str, records: list[dict]) -> None:
     pa, pq = _parquet_modules()
-    json_columns: list[str] = []
+    records = _with_every_column(records)
     table = None
     try:
         table = pa.Table.from_pylist(records)
@@ -433,21 +442,27 @@ def _write_parquet(path: str, records: list[dict]) -> None:
             table = None
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         table = None
-    if table is None:
-        # Native nesting would not round-trip: store nested columns as JSON text and say so in
-        # the file's metadata, so that reading gives back exactly what was written.
-        json_columns = _nested_columns(records)
-        encoded = [
-            {k: (json.dumps(v, ensure_ascii=False) if k in json_columns and v is not None else v) for k, v in r.items()}
-            for r in records
-        ]
+    if table is not None:
         try:
-            table = pa.Table.from_pylist(encoded)
-        except (pa.ArrowException, TypeError, ValueError, OverflowError) as err:
-            raise StorageError(f"cannot write {path} as Parquet: {err}") from err
-        table = table.replace_schema_metadata(
-            {**(table.schema.metadata or {}), _PARQUET_JSON_COLUMNS: json.dumps(json_columns).encode()}
-        )
+            with atomic_path(path) as tmp:
+                pq.write_table(table, tmp)
+            return
+        except pa.ArrowException:  # e.g. an empty struct, which Parquet cannot hold
+            pass
+    # Native nesting would not round-trip: store nested columns as JSON text and say so in the
+    # file's metadata, so that reading gives back exactly what was written.
+    json_columns = _nested_columns(records)
+    encoded = [
+        {k: (json.dumps(v, ensure_ascii=False) if k in json_columns and v is not None else v) for k, v in r.items()}
+        for r in records
+    ]
+    try:
+        table = pa.Table.from_pylist(encoded)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as err:
+        raise StorageError(f"cannot write {path} as Parquet: {err}") from err
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), _PARQUET_JSON_COLUMNS: json.dumps(json_columns).encode()}
+    )
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
 

@@ -4,13 +4,14 @@ A step that streams holds one chunk of rows at a time, whatever the number of ro
 lists, CSV and Parquet are read incrementally (a JSON list with one row per line, or indented as
 this library writes it, is split at its rows; any other layout of a JSON list is read whole). JSONL
 and JSON are written incrementally, byte for byte what ``write_records`` writes for the same rows;
-CSV, Parquet and pickle step files are assembled in memory and written at the end (their layout
-depends on every row: CSV's header, Parquet's schema).
+CSV and Parquet (whose header and schema depend on every row) are assembled from chunks kept in a
+temporary file, a chunk at a time; a pickle is one object, built whole at the end.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from pathlib import Path
@@ -18,22 +19,28 @@ from typing import Any, Iterator
 
 from dataflow.errors import StorageError
 from dataflow.storage.formats import (
+    _PARQUET_JSON_COLUMNS,
     _check_records,
     _decode_json_columns,
     _dumps_json,
     _json_loads,
     _jsonl_rows,
+    _nested_columns,
+    _parquet_image,
     _parquet_modules,
     _read_csv_chunks,
+    _to_python,
+    _with_every_column,
     _write_jsonl_bytes,
     format_of,
+    frame_from_records,
     raw_records,
     read_records,
     records_from_frame,
     write_records,
 )
 from dataflow.storage.media import externalize_media
-from dataflow.utils.fs import AtomicFile
+from dataflow.utils.fs import AtomicFile, atomic_path
 
 try:
     import orjson
@@ -145,9 +152,11 @@ def _whole_json(path: str, skip: int) -> Iterator[dict]:
 class RowWriter:
     """A step file written chunk by chunk; it appears at ``path`` whole, at ``close()``, or not at all.
 
-    ``write(rows)`` takes a DataFrame or a list of dicts. JSON and JSONL are streamed to a
-    temporary file (the bytes ``write_records`` would write for all the rows at once, embedded images
-    saved to ``media_dir`` as they come); other formats are kept until ``close()``. After ``close()``:
+    ``write(rows)`` takes a DataFrame or a list of dicts. JSON and JSONL are streamed to a temporary
+    file: the bytes ``write_records`` would write for all the rows at once, embedded images saved to
+    ``media_dir`` as they come. CSV and Parquet depend on every row (CSV's header, Parquet's schema):
+    their chunks are kept in a temporary file beside the target and assembled a chunk at a time at
+    ``close()``. A pickle is one object: it is built whole at ``close()``. After ``close()``:
     ``rows``, and for streamed formats ``size`` and ``sha256`` of the file as written.
     """
 
@@ -159,8 +168,8 @@ class RowWriter:
         self.size = 0
         self.sha256: str | None = None
         self._digest = hashlib.sha256()
-        self._kept: list[dict] = []
         self._file: AtomicFile | None = AtomicFile(self.path) if self.format in STREAMED_WRITES else None
+        self._chunks: _ChunkSpill | None = None if self._file is not None else _ChunkSpill(self.path)
         self._closed = False
         if self.format == "json":
             self._emit(b"[")
@@ -183,10 +192,21 @@ class RowWriter:
             records = _check_records(data, "write()")
         if not records:
             return
-        if not self.streamed:
-            self._kept.extend(records)
-        else:
+        if self.streamed:
             self._emit(self._encode(records))
+        else:
+            if self.format == "csv":
+                records = externalize_media(records, self.media_dir)
+                nested = _nested_columns(records)
+                if nested:
+                    raise StorageError(
+                        f"cannot write {self.path}: CSV holds text only, and column(s) {nested} hold lists or "
+                        "objects. Use cache_type='json', 'jsonl', 'parquet' or 'pickle' for nested data."
+                    )
+            elif self.format == "parquet":
+                records = [{k: _parquet_image(v) for k, v in r.items()} for r in records]
+            self._chunks.add([{str(k): _to_python(v) if self.format != "pickle" else v for k, v in r.items()}
+                              for r in records])
         self.rows += len(records)
 
     def _encode(self, records: list[dict]) -> bytes:
@@ -210,8 +230,11 @@ class RowWriter:
             return self.path
         self._closed = True
         if not self.streamed:
-            write_records(self.path, self._kept, media_dir=self.media_dir)
-            self._kept = []
+            try:
+                {"csv": _assemble_csv, "parquet": _assemble_parquet, "pickle": _assemble_pickle}[self.format](
+                    self.path, self._chunks)
+            finally:
+                self._chunks.remove()
             return self.path
         if self.format == "json":
             self._emit(b"\n]" if self.rows else b"]")
@@ -223,9 +246,10 @@ class RowWriter:
         """Drop what was written; ``path`` stays as it was."""
         if not self._closed:
             self._closed = True
-            self._kept = []
             if self._file is not None:
                 self._file.abort()
+            if self._chunks is not None:
+                self._chunks.remove()
 
     def __enter__(self) -> "RowWriter":
         return self
@@ -235,6 +259,108 @@ class RowWriter:
             self.abort()
         else:
             self.close()
+
+
+class _ChunkSpill:
+    """Chunks of rows pickled one after another into a temporary file beside ``target`` (removed by
+    ``remove()``, or by the next writer of ``target`` after a crash); read back one at a time."""
+
+    def __init__(self, target: str):
+        self.file = AtomicFile(target)  # never committed: only its temporary name and clean-up are used
+        self.columns: dict[str, None] = {}
+        self.chunks = 0
+
+    def add(self, records: list[dict]) -> None:
+        import pickle
+
+        for record in records:
+            if len(record) != len(self.columns) or any(k not in self.columns for k in record):
+                self.columns.update(dict.fromkeys(record))
+        pickle.dump(records, self.file.fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self.chunks += 1
+
+    def __iter__(self) -> Iterator[list[dict]]:
+        import pickle
+
+        self.file.fh.flush()
+        with open(self.file.tmp, "rb") as fh:
+            for _ in range(self.chunks):
+                yield pickle.load(fh)
+
+    def remove(self) -> None:
+        self.file.abort()
+
+
+def _assemble_csv(path: str, chunks: _ChunkSpill) -> None:
+    """A CSV file from spilled chunks: one header (every column, in order of first appearance)."""
+    columns = list(chunks.columns)
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            if not chunks.chunks:
+                frame_from_records([]).to_csv(fh, index=False)
+            for k, records in enumerate(chunks):
+                frame = frame_from_records(records).reindex(columns=columns)
+                frame.to_csv(fh, index=False, header=k == 0)
+
+
+def _assemble_parquet(path: str, chunks: _ChunkSpill) -> None:
+    """A Parquet file from spilled chunks, one row group each, under one schema: columns with nested
+    values (other than images) are stored as JSON text, named in the file's metadata, so that reading
+    gives back exactly what was written; the chunks' own schemas are unified (a column that is null
+    in one chunk and text in another is text)."""
+    pa, pq = _parquet_modules()
+    json_columns = [c for c in chunks.columns if c in _nested_non_image(chunks)]
+    schemas = []
+    for records in chunks:
+        schemas.append(_parquet_table(path, records, json_columns, pa).schema)
+    if not schemas:
+        write_records(path, [])
+        return
+    schema = pa.unify_schemas([s.remove_metadata() for s in schemas], promote_options="permissive")
+    schema = pa.schema([schema.field(c) for c in chunks.columns])
+    schema = schema.with_metadata({_PARQUET_JSON_COLUMNS: json.dumps(json_columns).encode()}) if json_columns else schema
+    with atomic_path(path) as tmp:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for records in chunks:
+                table = _parquet_table(path, records, json_columns, pa)
+                for column in schema.names:
+                    if column not in table.column_names:
+                        table = table.append_column(column, pa.nulls(len(table), schema.field(column).type))
+                writer.write_table(table.select(schema.names).cast(schema))
+
+
+def _nested_non_image(chunks: _ChunkSpill) -> set[str]:
+    nested: set[str] = set()
+    for records in chunks:
+        for record in records:
+            for key, value in record.items():
+                if key not in nested and isinstance(value, (dict, list)) and not _is_image_value(value):
+                    nested.add(key)
+    return nested
+
+
+def _is_image_value(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "bytes" in value and isinstance(value.get("bytes"), (bytes, type(None)))
+    return bool(value) and all(isinstance(v, dict) and _is_image_value(v) for v in value)
+
+
+def _parquet_table(path: str, records: list[dict], json_columns: list[str], pa: Any) -> Any:
+    encoded = [
+        {k: (json.dumps(v, ensure_ascii=False) if k in json_columns and v is not None else v) for k, v in r.items()}
+        for r in _with_every_column(records)
+    ]
+    try:
+        return pa.Table.from_pylist(encoded)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as err:
+        raise StorageError(f"cannot write {path} as Parquet: {err}") from err
+
+
+def _assemble_pickle(path: str, chunks: _ChunkSpill) -> None:
+    rows: list[dict] = []
+    for records in chunks:
+        rows.extend(records)
+    write_records(path, rows)
 
 
 def _json_list_items(records: list[dict], first: bool) -> bytes:
