@@ -212,12 +212,17 @@ class DurableStep:
         self.head_columns()
         return bool(self.rows or self._head[1])
 
-    def chunks(self, rows: int | None = None) -> Iterator[list[dict]]:
+    def chunks(self, rows: int | None = None, progress: str | None = None) -> Iterator[list[dict]]:
         """The input rows as lists of dicts, ``rows`` (default ``chunk_rows``) at a time, in order.
 
         The first pass that reads the input to its end also digests every row on the way (the cache
-        key, and the journal's check of each row), so that a step reads its input once."""
+        key, and the journal's check of each row), so that a step reads its input once.
+        ``progress``: show a bar of this pass's rows with that label (rows/s, and the process's peak
+        memory, which stays flat when the step streams)."""
         rows = rows or self.chunk_rows
+        if progress is not None and env_flag(PROGRESS_ENV) is not False:
+            yield from self._with_progress(self.chunks(rows), progress)
+            return
         if self._frame is None and self.streams:
             source = self.storage.read_chunks(rows)
         else:
@@ -252,6 +257,18 @@ class DurableStep:
             raise DataFlowError(f"{self.operator}: the input changed while the step read it; run it again")
         self.data_key = data_key
         self.key = step_key(self.settings_key, self.data_key, self.code)
+
+    def _with_progress(self, chunks: Iterator[list[dict]], label: str) -> Iterator[list[dict]]:
+        from tqdm.auto import tqdm
+
+        from dataflow.step.operator import peak_rss_gib
+
+        total = self.rows if self._digested else self._row_estimate()
+        with tqdm(total=total, desc=f"{self.operator}{label}", unit="row", dynamic_ncols=True) as bar:
+            for records in chunks:
+                yield records
+                bar.update(len(records))
+                bar.set_postfix_str(f"peak RSS {peak_rss_gib():.2f} GiB", refresh=False)
 
     def _collect_young(self) -> None:
         """Free the cycles a chunk left (pandas frames have some) while the collector is paused."""
@@ -337,7 +354,10 @@ class DurableStep:
         order = _InOrder(emit or (lambda i, record, outputs, fresh: collected.append(outputs)))
         if journal is not None:
             journal.open(resume=index.report.done > 0)
-        if index.report.done:
+        if index.report.done and self._digested:
+            logger.info("%s: resuming, %d of %d rows already done", self.operator,
+                        index.matching(self.digests, self.rows), self.rows)
+        elif index.report.done:
             logger.info("%s: resuming: %s holds %d finished rows", self.operator, journal.path, index.report.done)
         show = show_progress and env_flag(PROGRESS_ENV) is not False
         bar = tqdm(total=self.rows if self._digested else self._row_estimate(), desc=self.operator, unit="row",

@@ -106,6 +106,13 @@ class JournalIndex:
         self.offsets[i] = offset if valid else -2 - offset
         self.digests[i] = np.frombuffer(raw.ljust(12, b"\0")[:12], dtype=np.uint8)
 
+    def matching(self, digests: Any, total: int) -> int:
+        """How many held rows answer exactly these input rows (``digests``: a ``RowDigests`` of all of them)."""
+        import numpy as np
+
+        held = np.nonzero(self.offsets[:total] >= 0)[0]
+        return sum(1 for i in held.tolist() if self.digests[i].tobytes() == digests.raw(i))
+
     def find(self, i: int, digest: bytes) -> int | None:
         """The offset of row ``i``'s line if the journal holds it for an input row of ``digest``."""
         if i < len(self.offsets) and self.offsets[i] != -1:

@@ -180,8 +180,13 @@ class StepOperator(OperatorABC):
         if not (self.streams and step.streams):
             sink(raw_records(self.compute_step(step, keys, writes)))
             return
-        for records in step.chunks():
+        for records in step.chunks(progress=self.progress_label()):
             sink(raw_records(self.process(chunk_frame(records, step.columns), **keys)))
+
+    def progress_label(self, text: str = "") -> str | None:
+        """The label after the operator's name on a progress bar of its rows (None: no bar); bars
+        show when the operator has ``show_progress`` true, or no such setting."""
+        return text if getattr(self, "show_progress", True) else None
 
     def compute_step(self, step: DurableStep, keys: dict, writes: list[str]) -> Any:
         """The step's output frame from the whole input (operators that do not stream)."""

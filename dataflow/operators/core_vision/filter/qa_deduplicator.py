@@ -123,10 +123,10 @@ class QADeduplicator(QualityOperator):
             folder = tempfile.mkdtemp(prefix=f".{step.out_path.name}.", suffix=".tmp", dir=step.out_path.parent)
         try:
             dedup = _Dedup(self, keys, folder)
-            for records in step.chunks():
+            for records in step.chunks(progress=self.progress_label(" (1/2: signing)")):
                 dedup.add(records)
             dedup.decide()
-            for records in step.chunks():
+            for records in step.chunks(progress=self.progress_label(" (2/2: writing)")):
                 sink(dedup.apply(records))
         finally:
             if folder is not None:
