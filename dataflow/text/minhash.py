@@ -260,9 +260,11 @@ class NearDuplicateIndex:
         n = len(self)
         has = self._has.read_all()
         rows = np.nonzero(has)[0]
+        every = len(rows) == n
         codes = np.zeros(0, dtype=np.int64)
         for k in range(self.bands):
-            keys = self._keys[k].read_all()[rows]
+            keys = self._keys[k].read_all()
+            keys = keys if every else keys[rows]
             order = np.argsort(keys, kind="stable")  # equal keys stay in row order
             sorted_keys = keys[order]
             members = rows[order]
@@ -287,7 +289,7 @@ class NearDuplicateIndex:
         best = np.full(n, n, dtype=np.int64)
         chance = 1.0 / 256  # two different values agree in their low 8 bits this often
         need = self.threshold * (1 - chance) + chance
-        step = 1 << 18
+        step = 1 << 15  # pairs compared at once: 2 x 4 MiB of signature bytes
         for lo in range(0, len(codes), step):
             part = codes[lo : lo + step]
             later, earlier = part // n, part % n

@@ -348,7 +348,7 @@ def _repeats_in_scope(hashes: SpillArray, scope: Any, ends: Any, folder: str | N
             found_rows.append(np.searchsorted(ends, firsts, side="right"))
     if not found_positions:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    positions, rows = np.concatenate(found_positions), np.concatenate(found_rows)
+    positions, rows = np.concatenate(found_positions), np.concatenate(found_rows).astype(np.int32)
     order = np.argsort(positions)
     return positions[order], rows[order]
 
@@ -372,7 +372,7 @@ def _repeats(keys: Any, positions: Any) -> tuple[Any, Any]:
     return positions[repeat], positions[first[repeat]]
 
 
-_PARTITION = 1 << 20  # QAs per sort partition
+_PARTITION = 1 << 18  # QAs per sort partition (and per block of the partitioning pass)
 
 
 def _hash64(text: str) -> int:
