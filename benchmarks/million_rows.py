@@ -203,8 +203,8 @@ def one(rows: int, cache_type: str, near: float) -> dict:
         started = time.perf_counter()
         pipeline.forward(timed)
         total = time.perf_counter() - started
-        final = Path(tmp) / "cache" / f"m_step5.{cache_type}"
-        kept = sum(1 for _ in open(final)) if cache_type == "jsonl" else None
+        meta = Path(tmp) / "cache" / f"m_step5.{cache_type}.meta.json"
+        kept = json.loads(meta.read_text())["rows"]
     result = {"rows": rows, "cache": cache_type, "total s": round(total, 1), "floor s": round(floor_s, 1),
               "x floor": round(total / floor_s, 2), "rows/s": round(rows / total)}
     for name in timings:

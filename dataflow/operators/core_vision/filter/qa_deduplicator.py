@@ -85,6 +85,14 @@ class QADeduplicator(QualityOperator):
             return "删除跨行重复的问答对（归一化后的问题与答案相同），并用 MinHash 标注近似重复的文章。"
         return "Removes QA pairs repeated across rows (same normalised question and answer) and flags near-duplicate articles with MinHash."
 
+    def io_keys(self, **run_kwargs: Any) -> Any:
+        """As the base class says, except that the image column is not media here: only its paths (or
+        bytes) say which rows share a photo, the files are never read, so their size and mtime are
+        not part of the cache key (and an unchanged input is reused without being read)."""
+        io = super().io_keys(**run_kwargs)
+        io.media = []
+        return io
+
     # -- articles --------------------------------------------------------------------------------
     def signatures(self, contexts: list[str | None]) -> list[Any]:
         """Each article's MinHash signature (``num_perm`` uint32 values; None without words). Rows are
