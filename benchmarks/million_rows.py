@@ -36,7 +36,7 @@ from pathlib import Path
 
 from _common import write_report
 
-from dataflow.core import GenerationResult, ServingCapabilities, VLMServingABC
+from dataflow.core import GenerationResult
 from dataflow.operators.core_vision import (
     ContextVQAFilter,
     PromptedVQAGenerator,
@@ -45,6 +45,7 @@ from dataflow.operators.core_vision import (
     WikiQARefiner,
 )
 from dataflow.pipeline import PipelineABC
+from dataflow.testing import EchoServing
 from dataflow.utils.storage import FileStorage
 
 SUBJECTS = ["The Louvre", "The Golden Gate Bridge", "Mount Fuji", "The golden retriever", "The Eiffel Tower",
@@ -96,12 +97,11 @@ def model_output(row: int, near: float) -> str:
     return f"**Wikipedia Article:**\n\n{' '.join(sentences)}\n\n**Question Answer Pairs:**\n\n{pairs}\n"
 
 
-class SyntheticWriter(VLMServingABC):
+class SyntheticWriter(EchoServing):
     """An instant model: seed-layout articles for the generation prompt, "I cannot tell." otherwise."""
 
-    capabilities = ServingCapabilities(results=True)
-
     def __init__(self, near: float):
+        super().__init__()
         self.near = near
 
     def generate_results(self, conversations, image_list=None, video_list=None, audio_list=None, system_prompt=""):
@@ -117,16 +117,6 @@ class SyntheticWriter(VLMServingABC):
             else:
                 out.append(GenerationResult(text="I cannot tell.", finish_reason="stop", output_tokens=4))
         return out
-
-    def generate_from_input(self, user_inputs, system_prompt=""):
-        return ["I cannot tell."] * len(user_inputs)
-
-    def generate_from_input_messages(self, conversations, image_list=None, video_list=None, audio_list=None,
-                                     system_prompt=""):
-        return [r.text for r in self.generate_results(conversations)]
-
-    def cleanup(self):
-        pass
 
 
 class FiveSteps(PipelineABC):

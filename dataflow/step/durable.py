@@ -330,38 +330,24 @@ class DurableStep:
         window: int | None = None,
         emit: Callable[[int, dict, dict, bool], None] | None = None,
     ) -> list[dict] | None:
-        """Every row's outputs, computed chunk by chunk and journaled as each chunk finishes.
+        """Every row's outputs, computed chunk by chunk and journaled as rows finish; rows a valid
+        journal holds are not computed again, and a crash or Ctrl-C loses at most the rows in flight.
 
         ``prepare(records)`` (on a helper thread, one chunk ahead: e.g. image decoding) turns a
-        chunk's input rows into what ``compute`` takes; ``compute`` returns one dict of outputs per
-        row, in order, with exactly the columns of ``schema``. Rows already in a valid journal are
-        not computed again. A crash or Ctrl-C loses at most the chunk in flight.
+        chunk's rows into what ``compute`` takes; ``compute`` returns one dict of outputs per row,
+        in order, with exactly the columns of ``schema``. With ``stream`` (an engine that takes
+        requests while it runs) prepared chunks are fed in whenever fewer than ``window`` rows are
+        in flight: the engine never drains at a chunk boundary.
 
-        With ``stream`` (an engine that takes requests while it runs) prepared chunks are fed in
-        whenever fewer than ``window`` rows are in flight, and each row is journaled as it
-        finishes: the engine never drains at a chunk boundary, and a crash loses only the rows in
-        flight.
-
-        ``emit(index, record, outputs, fresh)`` is called for every row in input order as soon as
-        it and every row before it are done (``fresh``: computed now, not taken from the journal);
-        nothing is kept and None is returned. Without ``emit`` the outputs are returned as a list.
+        ``emit(index, record, outputs, fresh)`` gets every row in input order as soon as it and every
+        row before it are done (``fresh``: computed now); None is returned. Without ``emit`` the
+        outputs are returned as a list.
         """
-        from tqdm.auto import tqdm
-
-        journal, index = self._load_journal(schema)
+        journal, index = self._open_journal(schema)
         stats = self.stats = MapStats()
         collected: list[dict] = []
         order = _InOrder(emit or (lambda i, record, outputs, fresh: collected.append(outputs)))
-        if journal is not None:
-            journal.open(resume=index.report.done > 0)
-        if index.report.done and self._digested:
-            logger.info("%s: resuming, %d of %d rows already done", self.operator,
-                        index.matching(self.digests, self.rows), self.rows)
-        elif index.report.done:
-            logger.info("%s: resuming: %s holds %d finished rows", self.operator, journal.path, index.report.done)
-        show = show_progress and env_flag(PROGRESS_ENV) is not False
-        bar = tqdm(total=self.rows if self._digested else self._row_estimate(), desc=self.operator, unit="row",
-                   disable=not show)
+        bar = self._rows_bar(show_progress)
 
         def take(chunk: Chunk) -> None:
             for i, record, offset in chunk.done:
@@ -396,6 +382,25 @@ class DurableStep:
         if order.next != self.rows:  # pragma: no cover - an invariant of the feed
             raise DataFlowError(f"{self.operator}: {self.rows - order.next} rows were never finished")
         return None if emit is not None else collected
+
+    def _open_journal(self, schema: RowSchema) -> tuple[Journal | None, JournalIndex]:
+        """The journal, opened to append (a resumed one kept), and the index of the rows it holds."""
+        journal, index = self._load_journal(schema)
+        if journal is not None:
+            journal.open(resume=index.report.done > 0)
+        if index.report.done and self._digested:
+            logger.info("%s: resuming, %d of %d rows already done", self.operator,
+                        index.matching(self.digests, self.rows), self.rows)
+        elif index.report.done:
+            logger.info("%s: resuming: %s holds %d finished rows", self.operator, journal.path, index.report.done)
+        return journal, index
+
+    def _rows_bar(self, show_progress: bool) -> Any:
+        from tqdm.auto import tqdm
+
+        show = show_progress and env_flag(PROGRESS_ENV) is not False
+        return tqdm(total=self.rows if self._digested else self._row_estimate(), desc=self.operator, unit="row",
+                    disable=not show)
 
     def _row_estimate(self) -> int | None:
         """The number of input rows, for the progress bar, when it is cheap to know (a JSONL file's lines)."""

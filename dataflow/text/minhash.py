@@ -139,16 +139,29 @@ class MinHasher:
         return out, has
 
 
-def _fmix32(h: Any) -> Any:
-    """MurmurHash3's finaliser on a uint32 array: every input bit moves every output bit."""
+def _fmix(h: Any, bits: int) -> Any:
+    """MurmurHash3's finaliser on a uint32 or uint64 array: every input bit moves every output bit."""
     np = _np()
-    h = h.astype(np.uint32, copy=True)
-    h ^= h >> np.uint32(16)
-    h *= np.uint32(0x85EBCA6B)
-    h ^= h >> np.uint32(13)
-    h *= np.uint32(0xC2B2AE35)
-    h ^= h >> np.uint32(16)
+    kind, shifts, multipliers = {
+        32: (np.uint32, (16, 13, 16), (0x85EBCA6B, 0xC2B2AE35)),
+        64: (np.uint64, (33, 33, 33), (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53)),
+    }[bits]
+    h = h.astype(kind, copy=True)
+    h ^= h >> kind(shifts[0])
+    h *= kind(multipliers[0])
+    h ^= h >> kind(shifts[1])
+    h *= kind(multipliers[1])
+    h ^= h >> kind(shifts[2])
     return h
+
+
+def _fmix32(h: Any) -> Any:
+    return _fmix(h, 32)
+
+
+def fmix64(h: Any) -> Any:
+    """MurmurHash3's 64-bit finaliser on a uint64 array."""
+    return _fmix(h, 64)
 
 
 class SpillArray:
@@ -299,15 +312,3 @@ class NearDuplicateIndex:
             confirmed = same >= need
             np.minimum.at(best, later[confirmed], earlier[confirmed])
         return np.where(best < n, best, -1)
-
-
-def fmix64(h: Any) -> Any:
-    """MurmurHash3's 64-bit finaliser on a uint64 array."""
-    np = _np()
-    h = h.astype(np.uint64, copy=True)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
-    return h

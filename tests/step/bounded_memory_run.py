@@ -13,7 +13,7 @@ import resource
 import sys
 from pathlib import Path
 
-from dataflow.core import GenerationResult, ServingCapabilities, VLMServingABC
+from dataflow.core import GenerationResult
 from dataflow.operators.core_vision import (
     ContextVQAFilter,
     PromptedVQAGenerator,
@@ -21,15 +21,14 @@ from dataflow.operators.core_vision import (
     VisionDependencyFilter,
     WikiQARefiner,
 )
+from dataflow.testing import EchoServing
 from dataflow.utils.storage import FileStorage
 
 PLACES = ["Paris", "Rome", "Kyoto", "Cairo", "Lima", "Oslo", "Quito", "Hanoi"]
 
 
-class Writer(VLMServingABC):
+class Writer(EchoServing):
     """Article and QAs in the seed's layout for prompts ending in "[row N]"; "I cannot tell." otherwise."""
-
-    capabilities = ServingCapabilities(results=True)
 
     def generate_results(self, conversations, image_list=None, video_list=None, audio_list=None, system_prompt=""):
         out = []
@@ -48,16 +47,6 @@ class Writer(VLMServingABC):
             else:
                 out.append(GenerationResult(text="I cannot tell.", finish_reason="stop", output_tokens=4))
         return out
-
-    def generate_from_input(self, user_inputs, system_prompt=""):
-        return ["I cannot tell."] * len(user_inputs)
-
-    def generate_from_input_messages(self, conversations, image_list=None, video_list=None, audio_list=None,
-                                     system_prompt=""):
-        return [r.text for r in self.generate_results(conversations)]
-
-    def cleanup(self):
-        pass
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dataflow.errors import StorageError
-from dataflow.storage.formats import read_records, write_records
+from dataflow.storage.formats import write_records
 from dataflow.storage.stream import RowWriter, iter_record_chunks
 
 # text that looks like JSON structure: row separators must never be confused with string contents
