@@ -441,3 +441,37 @@ def test_a_stream_interrupted_keeps_finished_rows_for_the_rerun(tmp_path):
         rows = step.map_rows(None, {"n": int}, chunk_size=20, stream=again, window=40, show_progress=False)
     assert [r["n"] for r in rows] == [2 * i for i in range(300)]
     assert step.stats.reused == len(saved) and step.stats.computed == 300 - len(saved)
+
+
+def test_an_unchanged_input_is_reused_without_being_read_and_a_rewritten_one_is_checked(tmp_path, monkeypatch, caplog):
+    src = tmp_path / "rows.jsonl"
+    src.write_text("".join(json.dumps({"text": f"Question: q{i}?\nAnswer: a{i}"}) + "\n" for i in range(50)))
+    reads = []
+    original = FileStorage.read_chunks
+
+    def counting(self, rows=4096):
+        reads.append(self.read_path)
+        return original(self, rows)
+
+    monkeypatch.setattr(FileStorage, "read_chunks", counting)
+
+    def refine():
+        storage = FileStorage(str(src), cache_path=str(tmp_path / "cache"), file_name_prefix="t", cache_type="jsonl")
+        WikiQARefiner().run(storage.step(), input_key="text", output_key="parsed")
+
+    refine()
+    assert len(reads) == 1  # the work's own pass digested the input: no separate scan
+    step1 = tmp_path / "cache" / "t_step1.jsonl"
+    first = step1.read_bytes()
+    with caplog.at_level("INFO", logger="dataflow"):
+        refine()
+    assert len(reads) == 1 and "reused the cached result" in caplog.text  # not read at all
+    src.write_bytes(src.read_bytes())  # same rows, rewritten: its stamp changed, so it is read once
+    caplog.clear()
+    with caplog.at_level("INFO", logger="dataflow"):
+        refine()
+    assert len(reads) == 2 and "reused the cached result" in caplog.text and step1.read_bytes() == first
+    src.write_text(src.read_text().replace("q7?", "q77?"))
+    refine()
+    assert len(reads) == 4  # read to find it changed, then read again for the work
+    assert b"q77" in step1.read_bytes()

@@ -1,0 +1,84 @@
+"""MinHash and the near-duplicate index: estimates match exact Jaccard, near copies are found,
+unrelated texts are not, and keeping the arrays in files changes nothing."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from dataflow.text.minhash import MinHasher, NearDuplicateIndex, lsh_params
+
+
+def shingles(text: str, n: int = 3) -> set[str]:
+    words = text.lower().split()
+    return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def jaccard(a: str, b: str) -> float:
+    x, y = shingles(a), shingles(b)
+    return len(x & y) / len(x | y)
+
+
+def corpus(seed: int = 0, bases: int = 300, copies: int = 150):
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(20_000)]
+    texts = [" ".join(rng.choice(vocab) for _ in range(120)) for _ in range(bases)]
+    originals = {}
+    for _ in range(copies):
+        k = rng.randrange(len(texts))
+        words = texts[k].split()
+        words[rng.randrange(len(words))] = rng.choice(vocab)  # one word changed: about 0.95
+        originals[len(texts)] = k
+        texts.append(" ".join(words))
+    return texts, originals
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.8, 0.9, 0.95])
+def test_the_bands_make_a_pair_at_the_threshold_a_candidate_almost_always(threshold):
+    bands, rows = lsh_params(threshold, 128)
+    assert bands * rows <= 128 and 1 - (1 - threshold**rows) ** bands >= 0.98
+
+
+def test_estimates_match_exact_jaccard():
+    rng = random.Random(1)
+    hasher = MinHasher()
+    vocab = [f"w{i}" for i in range(50_000)]
+    errors = []
+    for _ in range(150):
+        words = [rng.choice(vocab) for _ in range(150)]
+        other = list(words)
+        for _ in range(rng.randrange(0, 20)):
+            other[rng.randrange(150)] = rng.choice(vocab)
+        a, b = " ".join(words), " ".join(other)
+        signatures, _ = hasher.signatures([a, b])
+        errors.append((signatures[0] == signatures[1]).mean() - jaccard(a, b))
+    assert abs(np.mean(errors)) < 0.01 and np.std(errors) < 0.05
+    assert (MinHasher().signatures(["same text here please"])[0] == hasher.signatures(["same text here please"])[0]).all()
+
+
+def test_near_copies_are_found_and_unrelated_texts_are_not(tmp_path):
+    texts, originals = corpus()
+    hasher = MinHasher()
+    in_memory, in_files = NearDuplicateIndex(0.8), NearDuplicateIndex(0.8, folder=tmp_path)
+    for start in range(0, len(texts), 64):  # added a chunk at a time, as a streaming step does
+        signatures, has = hasher.signatures(texts[start : start + 64])
+        in_memory.add(signatures, has)
+        in_files.add(signatures, has)
+    found = in_memory.earlier()
+    assert (found == in_files.earlier()).all()
+    for copy, original in originals.items():
+        assert found[copy] >= 0 and jaccard(texts[copy], texts[found[copy]]) > 0.8
+    # the earliest near duplicate is named: the copied text itself, or an earlier text it was copied from
+    assert sum(1 for copy, original in originals.items() if found[copy] <= original) >= 0.95 * len(originals)
+    flagged = {i for i in range(len(texts)) if found[i] >= 0}
+    assert flagged <= set(originals)  # nothing among the unrelated texts
+
+
+def test_texts_without_words_and_short_texts():
+    signatures, has = MinHasher().signatures(["", None, "one", "two words", "one"])
+    assert has.tolist() == [False, False, True, True, True]
+    index = NearDuplicateIndex(0.8)
+    index.add(signatures, has)
+    assert index.earlier().tolist() == [-1, -1, -1, -1, 2]
