@@ -211,3 +211,22 @@ def test_articles_on_different_subjects_are_not_near_duplicates():
     rows = pd.DataFrame({"r": [article(text, qa("q?", "a")) for text in (LOUVRE, BRIDGE, RETRIEVER)]})
     out = QADeduplicator().process(rows, input_key="r", output_key="d", input_image_key=None)
     assert out["d_near_duplicate_of"].tolist() == [None] * 3
+
+
+def test_quality_summary_counts_every_file_a_chunk_at_a_time(tmp_path):
+    from dataflow.operators.core_vision.filter import quality_summary
+    from dataflow.storage.formats import write_records
+    from dataflow.utils.storage import FileStorage
+
+    storage = FileStorage(str(tmp_path / "in.jsonl"), cache_path=str(tmp_path), file_name_prefix="s", cache_type="jsonl")
+    record = {"context": "An article.", "qas": [{"question": "q", "answer": "a"}] * 2}
+    write_records(str(tmp_path / "s_step1.rejected.jsonl"),
+                  [{"f": None, "f_reasons": ["row: short_context"]} for _ in range(3)])
+    write_records(str(tmp_path / "s_step2.jsonl"),
+                  [{"f": record, "f_reasons": ["qa[1]: duplicate_question"], "d": record, "d_reasons": []}
+                   for _ in range(5000)])  # more than one chunk
+    storage.step()
+    storage.step()
+    summary = quality_summary(storage)
+    assert summary == {"rows_in": 5003, "rows_kept": 5000, "qas_kept": 10000, "qas_per_kept_row": 2.0,
+                       "reasons": {"qa: duplicate_question": 5000, "row: short_context": 3}}

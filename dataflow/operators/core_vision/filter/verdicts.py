@@ -92,30 +92,35 @@ def quality_summary(storage: Any, final_key: str | None = None) -> dict:
     """
     import logging
 
-    from dataflow.storage.formats import read_frame
+    from dataflow.storage.formats import read_head
+    from dataflow.storage.stream import iter_record_chunks
 
     last = storage.operator_step + 1
-    final = read_frame(storage.step_path(last))
-    rejected = [
-        read_frame(str(rejected_path(storage.step_path(n))))
-        for n in range(1, last + 1)
-        if rejected_path(storage.step_path(n)).exists()
-    ]
-    rows_in = len(final) + sum(len(frame) for frame in rejected)  # a row is kept, or rejected at one step
-    reason_columns = [c for c in final.columns if str(c).endswith("_reasons")]
+    final_path = storage.step_path(last)
+    head = read_head(final_path, 50)
+    reason_columns = [c for c in head.columns if str(c).endswith("_reasons")]
     key = final_key or next((c[: -len("_reasons")] for c in reversed(reason_columns)
-                             if _holds_records(final, c[: -len("_reasons")])), None)
+                             if _holds_records(head, c[: -len("_reasons")])), None)
     counts: Counter = Counter()
-    for frame in [final, *rejected]:
-        for column in frame.columns:
-            if str(column).endswith("_reasons"):
-                counts.update(count_reasons(frame[column].tolist()))
-    qas = sum(len(r.get("qas") or []) for r in final[key].tolist() if isinstance(r, dict)) if key in final else 0
+    kept = qas = rejected = 0
+    files = [final_path] + [str(rejected_path(storage.step_path(n))) for n in range(1, last + 1)
+                            if rejected_path(storage.step_path(n)).exists()]
+    for path in files:  # a chunk at a time: a million rows' files are never held whole
+        for records in iter_record_chunks(path, 4096):
+            for record in records:
+                counts.update(count_reasons(v for k, v in record.items() if str(k).endswith("_reasons")))
+                if path == final_path and isinstance(record.get(key), dict):
+                    qas += len(record[key].get("qas") or [])
+            if path == final_path:
+                kept += len(records)
+            else:
+                rejected += len(records)
+    rows_in = kept + rejected  # a row is kept, or rejected at one step
     summary = {
         "rows_in": rows_in,
-        "rows_kept": len(final),
+        "rows_kept": kept,
         "qas_kept": qas,
-        "qas_per_kept_row": round(qas / len(final), 2) if len(final) else 0.0,
+        "qas_per_kept_row": round(qas / kept, 2) if kept else 0.0,
         "reasons": dict(counts.most_common()),
     }
     logging.getLogger(__name__).info(
