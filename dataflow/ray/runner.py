@@ -39,7 +39,7 @@ from dataflow.pipeline.plan import PlannedStep, record_forward
 from dataflow.step.fingerprint import data_fingerprint, row_digests, settings_fingerprint, step_key
 from dataflow.step.meta import reusable
 from dataflow.step.lock import StepLock
-from dataflow.step.meta import record_step_file
+from dataflow.step.meta import file_stamp, record_step_file
 from dataflow.utils.fs import atomic_write_bytes, remove_stale_temp_files
 from dataflow.storage.media import externalize_media
 from dataflow.storage.stream import RowWriter
@@ -369,7 +369,8 @@ class RayPipelineRunner:
         else:
             write_records(str(out_path), result)
         written = read_frame(str(out_path))
-        record_step_file(out_path, name, key, len(written), parts)
+        record_step_file(out_path, name, key, len(written), parts, source={
+            "stamp": file_stamp(step.storage.read_path), "data": parts["data"], "rows": len(result)})
         logger.info(
             "%s on Ray: rows %d, kept %d, reused %d, sent to the %s %d, %.1fs -> %s",
             name, len(result), len(written), reused, "model" if step.model_backed else "workers", sent,
