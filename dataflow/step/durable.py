@@ -24,7 +24,7 @@ time (``hash_media=True``: its contents).
 A step **streams**: it reads its input a chunk at a time (``chunks()``; a file storage reads JSONL,
 JSON, CSV and Parquet incrementally) and writes its output as it goes (``writer()``, ``map_rows``),
 so memory is bounded by the chunk size, not the number of rows. Only per-row digests are kept
-(12 bytes a row), and a resumed journal is indexed by offset (8 bytes a row), not loaded.
+(12 bytes a row), and a resumed journal is indexed (an offset and a digest, 20 bytes a row), not loaded.
 """
 
 from __future__ import annotations
@@ -281,8 +281,6 @@ class DurableStep:
         for records in self.chunks():
             if observe is not None:
                 observe(records)
-
-    _fingerprint_input = scan
 
     # -- the cache -------------------------------------------------------------------------------
     def reuse(self) -> bool:

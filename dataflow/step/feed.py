@@ -53,14 +53,6 @@ class Chunk:
     prepared: Any = None
 
 
-def split_chunks(todo: list[int], chunk_size: int, first: bool = True) -> list[list[int]]:
-    """``todo`` in chunks of ``chunk_size``; a small first chunk (``first``) gets an engine going while
-    the next chunk is prepared."""
-    head = min(chunk_size, max(8, chunk_size // 8)) if first else chunk_size
-    chunks = [todo[:head]] + [todo[s : s + chunk_size] for s in range(head, len(todo), chunk_size)]
-    return [c for c in chunks if c]
-
-
 class ChunkFeed:
     """Runs the chunks of ``source`` through the work, in order.
 

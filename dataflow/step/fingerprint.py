@@ -88,10 +88,8 @@ class RowDigests:
 
     SIZE = 12
 
-    def __init__(self, digests: Iterable[str] = ()):
+    def __init__(self) -> None:
         self._data = bytearray()
-        for digest in digests:
-            self._data += bytes.fromhex(digest)
 
     def add(self, digest: bytes) -> None:
         self._data += digest

@@ -13,10 +13,11 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+from dataflow.step.fingerprint import RowDigests
 from dataflow.utils.fs import fsync_dir
 
 logger = logging.getLogger(__name__)
@@ -61,8 +62,7 @@ def _matches(value: Any, kinds: tuple) -> bool:
 class JournalReport:
     """What reading a journal kept and skipped."""
 
-    rows: dict[int, dict] = field(default_factory=dict)
-    done: int = 0  # finished rows held (for ``Journal.index``: of the right shape; their data is checked later)
+    done: int = 0  # finished rows of the right shape held; their data is checked as the input is read
     unreadable: int = 0
     other_data: int = 0
     bad_shape: int = 0
@@ -82,7 +82,7 @@ class JournalIndex:
 
         self.report = report
         self.offsets = np.full(0, -1, dtype=np.int64)
-        self.digests = np.zeros((0, 12), dtype=np.uint8)
+        self.digests = np.zeros((0, RowDigests.SIZE), dtype=np.uint8)
 
     def add(self, i: int, offset: int, digest: str, valid: bool = True) -> None:
         """Row ``i``'s line at ``offset`` answers the input row of ``digest`` (``valid``: its outputs have
@@ -92,7 +92,7 @@ class JournalIndex:
         if i >= len(self.offsets):
             size = max(i + 1, 2 * len(self.offsets), 1024)
             self.offsets = np.concatenate([self.offsets, np.full(size - len(self.offsets), -1, dtype=np.int64)])
-            self.digests = np.concatenate([self.digests, np.zeros((size - len(self.digests), 12), dtype=np.uint8)])
+            self.digests = np.concatenate([self.digests, np.zeros((size - len(self.digests), RowDigests.SIZE), dtype=np.uint8)])
         try:
             raw = bytes.fromhex(digest)
         except ValueError:
@@ -104,7 +104,7 @@ class JournalIndex:
         if self.offsets[i] < 0 and valid:
             self.report.done += 1
         self.offsets[i] = offset if valid else -2 - offset
-        self.digests[i] = np.frombuffer(raw.ljust(12, b"\0")[:12], dtype=np.uint8)
+        self.digests[i] = np.frombuffer(raw.ljust(RowDigests.SIZE, b"\0")[: RowDigests.SIZE], dtype=np.uint8)
 
     def matching(self, digests: Any, total: int) -> int:
         """How many held rows answer exactly these input rows (``digests``: a ``RowDigests`` of all of them)."""
@@ -154,20 +154,6 @@ class Journal:
             and out.keys() == self.schema.keys()
             and all(_matches(out[k], kinds) for k, kinds in self.schema.items())
         )
-
-    def load(self) -> JournalReport:
-        """Finished rows by index, each checked against the input row it claims to answer."""
-        report = JournalReport()
-        total = len(self.digests)
-        for _, row in self._lines(report):
-            if not (0 <= row["i"] < total) or row.get("d") != self.digests[row["i"]]:
-                report.other_data += 1
-            elif not self._valid_output(row.get("o")):
-                report.bad_shape += 1
-            elif row["i"] not in report.rows:
-                report.rows[row["i"]] = row["o"]
-                report.done += 1
-        return report
 
     def index(self) -> "JournalIndex":
         """Where each finished row's line is, and the digest of the input row it answers, for rows

@@ -221,10 +221,6 @@ class StepOperator(OperatorABC):
         """The figures of the summary line (after the operator's name), from the summed ``tally``."""
         return f"rows {totals['rows']}"
 
-    def summary(self, out: Any, keys: dict) -> str:
-        """The summary line's figures for a whole output frame."""
-        return self.describe(self.tally(raw_records(out), keys), keys)
-
 
 def require_step_columns(step: DurableStep, columns: Iterable[str | None], who: str) -> None:
     """``require_columns`` on a step's input columns (a step without rows needs none)."""
