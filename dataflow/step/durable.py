@@ -257,12 +257,9 @@ class DurableStep:
         self.key = step_key(self.settings_key, self.data_key, self.code)
 
     def _with_progress(self, chunks: Iterator[list[dict]], label: str) -> Iterator[list[dict]]:
-        from tqdm.auto import tqdm
-
         from dataflow.step.operator import peak_rss_gib
 
-        total = self.rows if self._digested else self._row_estimate()
-        with tqdm(total=total, desc=f"{self.operator}{label}", unit="row", dynamic_ncols=True) as bar:
+        with self._rows_bar(True, label) as bar:
             for records in chunks:
                 yield records
                 bar.update(len(records))
@@ -391,12 +388,13 @@ class DurableStep:
             logger.info("%s: resuming: %s holds %d finished rows", self.operator, journal.path, index.report.done)
         return journal, index
 
-    def _rows_bar(self, show_progress: bool) -> Any:
+    def _rows_bar(self, show_progress: bool, label: str = "") -> Any:
+        """A progress bar over the input's rows (off with ``show_progress=False`` or ``DATAFLOW_PROGRESS=0``)."""
         from tqdm.auto import tqdm
 
         show = show_progress and env_flag(PROGRESS_ENV) is not False
-        return tqdm(total=self.rows if self._digested else self._row_estimate(), desc=self.operator, unit="row",
-                    disable=not show)
+        return tqdm(total=self.rows if self._digested else self._row_estimate(), desc=f"{self.operator}{label}",
+                    unit="row", dynamic_ncols=True, disable=not show)
 
     def _row_estimate(self) -> int | None:
         """The number of input rows, for the progress bar, when it is cheap to know (a JSONL file's lines)."""

@@ -17,7 +17,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from dataflow.errors import MissingDependencyError, StorageError
 from dataflow.storage.media import embedded_bytes, externalize_media, is_pil_image
@@ -412,13 +412,18 @@ def _nested_columns(records: list[dict]) -> list[str]:
     return list(nested)
 
 
-def _write_csv(path: str, records: list[dict], frame: Any) -> None:
+def refuse_nested_csv(path: str, records: list[dict]) -> None:
+    """Raise the error for rows that CSV cannot hold (lists or objects in a cell), naming the columns."""
     nested = _nested_columns(records)
     if nested:
         raise StorageError(
             f"cannot write {path}: CSV holds text only, and column(s) {nested} hold lists or objects. "
             "Use cache_type='json', 'jsonl', 'parquet' or 'pickle' for nested data."
         )
+
+
+def _write_csv(path: str, records: list[dict], frame: Any) -> None:
+    refuse_nested_csv(path, records)
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
 
@@ -430,6 +435,19 @@ def _with_every_column(records: list[dict]) -> list[dict]:
     if all(len(r) == len(columns) for r in records):
         return records
     return [{c: r.get(c) for c in columns} for r in records]
+
+
+def parquet_table(path: str, records: list[dict], json_columns: Sequence[str]) -> Any:
+    """An Arrow table of ``records`` (every column in every row) with ``json_columns`` as JSON text."""
+    pa, _ = _parquet_modules()
+    encoded = [
+        {k: (json.dumps(v, ensure_ascii=False) if k in json_columns and v is not None else v) for k, v in r.items()}
+        for r in _with_every_column(records)
+    ]
+    try:
+        return pa.Table.from_pylist(encoded)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as err:
+        raise StorageError(f"cannot write {path} as Parquet: {err}") from err
 
 
 def _write_parquet(path: str, records: list[dict]) -> None:
@@ -452,14 +470,7 @@ def _write_parquet(path: str, records: list[dict]) -> None:
     # Native nesting would not round-trip: store nested columns as JSON text and say so in the
     # file's metadata, so that reading gives back exactly what was written.
     json_columns = _nested_columns(records)
-    encoded = [
-        {k: (json.dumps(v, ensure_ascii=False) if k in json_columns and v is not None else v) for k, v in r.items()}
-        for r in records
-    ]
-    try:
-        table = pa.Table.from_pylist(encoded)
-    except (pa.ArrowException, TypeError, ValueError, OverflowError) as err:
-        raise StorageError(f"cannot write {path} as Parquet: {err}") from err
+    table = parquet_table(path, records, json_columns)
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), _PARQUET_JSON_COLUMNS: json.dumps(json_columns).encode()}
     )

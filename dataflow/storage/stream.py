@@ -25,18 +25,18 @@ from dataflow.storage.formats import (
     _dumps_json,
     _json_loads,
     _jsonl_rows,
-    _nested_columns,
     _parquet_image,
     _parquet_modules,
     _read_csv_chunks,
     _to_python,
-    _with_every_column,
     _write_jsonl_bytes,
     format_of,
     frame_from_records,
+    parquet_table,
     raw_records,
     read_records,
     records_from_frame,
+    refuse_nested_csv,
     write_records,
 )
 from dataflow.storage.media import externalize_media
@@ -197,12 +197,7 @@ class RowWriter:
         else:
             if self.format == "csv":
                 records = externalize_media(records, self.media_dir)
-                nested = _nested_columns(records)
-                if nested:
-                    raise StorageError(
-                        f"cannot write {self.path}: CSV holds text only, and column(s) {nested} hold lists or "
-                        "objects. Use cache_type='json', 'jsonl', 'parquet' or 'pickle' for nested data."
-                    )
+                refuse_nested_csv(self.path, records)
             elif self.format == "parquet":
                 records = [{k: _parquet_image(v) for k, v in r.items()} for r in records]
             self._chunks.add([{str(k): _to_python(v) if self.format != "pickle" else v for k, v in r.items()}
@@ -312,7 +307,7 @@ def _assemble_parquet(path: str, chunks: _ChunkSpill) -> None:
     json_columns = [c for c in chunks.columns if c in _nested_non_image(chunks)]
     schemas = []
     for records in chunks:
-        schemas.append(_parquet_table(path, records, json_columns, pa).schema)
+        schemas.append(parquet_table(path, records, json_columns).schema)
     if not schemas:
         write_records(path, [])
         return
@@ -322,7 +317,7 @@ def _assemble_parquet(path: str, chunks: _ChunkSpill) -> None:
     with atomic_path(path) as tmp:
         with pq.ParquetWriter(tmp, schema) as writer:
             for records in chunks:
-                table = _parquet_table(path, records, json_columns, pa)
+                table = parquet_table(path, records, json_columns)
                 for column in schema.names:
                     if column not in table.column_names:
                         table = table.append_column(column, pa.nulls(len(table), schema.field(column).type))
@@ -343,17 +338,6 @@ def _is_image_value(value: Any) -> bool:
     if isinstance(value, dict):
         return "bytes" in value and isinstance(value.get("bytes"), (bytes, type(None)))
     return bool(value) and all(isinstance(v, dict) and _is_image_value(v) for v in value)
-
-
-def _parquet_table(path: str, records: list[dict], json_columns: list[str], pa: Any) -> Any:
-    encoded = [
-        {k: (json.dumps(v, ensure_ascii=False) if k in json_columns and v is not None else v) for k, v in r.items()}
-        for r in _with_every_column(records)
-    ]
-    try:
-        return pa.Table.from_pylist(encoded)
-    except (pa.ArrowException, TypeError, ValueError, OverflowError) as err:
-        raise StorageError(f"cannot write {path} as Parquet: {err}") from err
 
 
 def _assemble_pickle(path: str, chunks: _ChunkSpill) -> None:
