@@ -303,7 +303,13 @@ class DurableStep:
                 self.rows = recorded.get("rows", 0)
             else:
                 self.scan()
-        return reusable(self.out_path, self.key, self.parts, self.operator, f"; set {FORCE_ENV}=1 to recompute")
+        if not reusable(self.out_path, self.key, self.parts, self.operator, f"; set {FORCE_ENV}=1 to recompute"):
+            return False
+        # A journal beside a verified step file is what a run killed between writing the file and
+        # removing its journal left behind.
+        with contextlib.suppress(FileNotFoundError):
+            self.journal_path.unlink()
+        return True
 
     @property
     def parts(self) -> dict:

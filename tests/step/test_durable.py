@@ -475,3 +475,14 @@ def test_an_unchanged_input_is_reused_without_being_read_and_a_rewritten_one_is_
     refine()
     assert len(reads) == 4  # read to find it changed, then read again for the work
     assert b"q77" in step1.read_bytes()
+
+
+def test_a_journal_left_beside_a_verified_step_file_is_removed_when_the_step_is_reused(tmp_path):
+    # A run killed after writing the step file and its meta record, before removing its journal.
+    src = make_input(tmp_path, 12)
+    generate(tmp_path, src)
+    assert len(served(tmp_path)) == 12
+    journal_path(tmp_path).write_text('{"journal": 2}\n')
+    serving = EchoServing(log_path=str(tmp_path / "served.log"))
+    generate(tmp_path, src, serving)
+    assert served(tmp_path) == [] and not journal_path(tmp_path).exists()
