@@ -1,7 +1,7 @@
 """The ``dataflow`` (also ``dataflowmm``) command.
 
     dataflow init [--force] [--dir DIR]   write gpu_pipelines/ and example_data/ into a work folder
-    dataflow env                          print versions and GPU facts
+    dataflow env [--model PATH]           print versions and GPU facts; what a checkpoint is
     dataflow view STEP_FILE [-o OUT]      write a browsable HTML report of a step file
     dataflow export STEP_FILE --format llava|sharegpt|hf -o OUT
                                           export QA records for VLM trainers
@@ -130,7 +130,16 @@ def cmd_env(args: argparse.Namespace) -> int:
             print(f"{key}={os.environ[key]}")
     for line in _gpu_lines():
         print(line)
-    return 0
+    status = 0
+    for model in args.model or []:
+        from dataflow.io.model_check import check_model
+
+        print()
+        report = check_model(model, cache_dir=args.cache_dir)
+        for line in report.lines():
+            print(line)
+        status = status or (0 if report.ok else 1)
+    return status
 
 
 def cmd_view(args: argparse.Namespace) -> int:
@@ -171,7 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--dir", default=".", help="work folder (default: the current folder)")
     init.add_argument("--force", action="store_true", help="overwrite files that already exist")
     init.set_defaults(func=cmd_init)
-    env = sub.add_parser("env", help="print versions and GPU facts")
+    env = sub.add_parser("env", help="print versions and GPU facts; --model: what a checkpoint is and how it is served")
+    env.add_argument("--model", action="append", metavar="PATH",
+                     help="a model folder or Hub id (config and processor only): its family, tested servings, "
+                          "image bounds and a prompt check; may be repeated")
+    env.add_argument("--cache-dir", help="Hugging Face cache for Hub ids (default: the usual one)")
     env.set_defaults(func=cmd_env)
 
     view = sub.add_parser("view", help="write a browsable HTML report of a step file (opens from disk)")

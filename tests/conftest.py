@@ -49,6 +49,21 @@ def tiny_model(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def family_checkpoint(tmp_path_factory):
+    """``family_checkpoint(model_type)``: a tiny random checkpoint of that family, built once per session."""
+    from dataflow.testing import build_tiny_vlm
+
+    built = {}
+
+    def get(family):
+        if family not in built:
+            built[family] = build_tiny_vlm(family, tmp_path_factory.mktemp(f"tiny-{family}") / "ckpt")
+        return built[family]
+
+    return get
+
+
+@pytest.fixture(scope="session")
 def example_images():
     folder = REPO_ROOT / "example_data" / "image_contextvqa"
     return {p.name: str(p) for p in folder.iterdir() if p.suffix in (".png", ".jpg")}

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dataflow.errors import ServingError
+from dataflow.io.families import family_of, image_bounds, read_processor_config
 from dataflow.io.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, IMAGE_ID_KEY, DecodedImageCache, load_image
 
 logger = logging.getLogger(__name__)
@@ -46,25 +47,6 @@ def read_model_config(model_dir: str | Path) -> dict:
         raise ServingError(f"{path} is not valid JSON: {err}") from None
 
 
-def _processor_pixel_bounds(model_dir: Path) -> tuple[int | None, int | None]:
-    """The min/max pixels the checkpoint's own image processor is configured with, if any."""
-    for name in ("preprocessor_config.json", "processor_config.json"):
-        path = model_dir / name
-        if not path.exists():
-            continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            continue
-        data = data.get("image_processor", data)
-        size = data.get("size") or {}
-        low = data.get("min_pixels") or size.get("shortest_edge")
-        high = data.get("max_pixels") or size.get("longest_edge")
-        if low or high:
-            return low, high
-    return None, None
-
-
 @dataclass
 class ChatAdapter:
     """How one model family wants its prompts and images."""
@@ -74,6 +56,7 @@ class ChatAdapter:
     factor: int = 1
     min_pixels: int | None = DEFAULT_MIN_PIXELS
     max_pixels: int | None = DEFAULT_MAX_PIXELS
+    tokens_scale_with_pixels: bool = False  # one token per factor x factor pixels (Qwen-VL)
     _processor: Any = field(default=None, repr=False)
 
     @property
@@ -140,24 +123,19 @@ class ChatAdapter:
 
 
 def adapter_for(model_dir: str | Path, min_pixels: int | None = None, max_pixels: int | None = None) -> ChatAdapter:
-    """The adapter for the checkpoint in ``model_dir``, from its ``model_type``."""
+    """The adapter for the checkpoint in ``model_dir``, from its ``model_type`` and its processor's settings.
+
+    ``min_pixels``/``max_pixels`` override the bounds the family reads from the checkpoint.
+    """
     model_dir = Path(model_dir)
     config = read_model_config(model_dir)
     model_type = str(config.get("model_type", ""))
-    if model_type in QWEN_VL_MODEL_TYPES:
-        vision = config.get("vision_config") or {}
-        factor = int(vision.get("patch_size", 14)) * int(vision.get("spatial_merge_size", 2))
-        proc_min, proc_max = _processor_pixel_bounds(model_dir)
-        low = min_pixels if min_pixels is not None else max(DEFAULT_MIN_PIXELS, proc_min or 0)
-        high = max_pixels if max_pixels is not None else min(DEFAULT_MAX_PIXELS, proc_max or DEFAULT_MAX_PIXELS)
-        if low > high:
-            raise ServingError(f"min_pixels ({low}) is larger than max_pixels ({high})")
-        return ChatAdapter(str(model_dir), model_type, factor=factor, min_pixels=low, max_pixels=high)
-    logger.info("model_type %r has no dedicated adapter; using the generic chat-template path", model_type)
-    return ChatAdapter(
-        str(model_dir),
-        model_type,
-        factor=1,
-        min_pixels=min_pixels if min_pixels is not None else 1,
-        max_pixels=max_pixels if max_pixels is not None else DEFAULT_MAX_PIXELS,
-    )
+    if family_of(model_type) is None:
+        logger.info("model_type %r has no dedicated adapter; using the generic chat-template path", model_type)
+    bounds = image_bounds(model_type, config, read_processor_config(model_dir))
+    low = min_pixels if min_pixels is not None else bounds.min_pixels
+    high = max_pixels if max_pixels is not None else bounds.max_pixels
+    if low is not None and high is not None and low > high:
+        raise ServingError(f"min_pixels ({low}) is larger than max_pixels ({high})")
+    return ChatAdapter(str(model_dir), model_type, factor=bounds.factor, min_pixels=low, max_pixels=high,
+                       tokens_scale_with_pixels=bounds.tokens_scale_with_pixels)

@@ -284,7 +284,9 @@ class LocalModelVLMServing_vllm(LocalVLMServingBase):
     def _image_pixel_budget(self, n_images: int) -> int | None:
         """Per-image max pixels so that ``n_images`` images and the answer fit the context."""
         adapter = self._resolve()
-        if not n_images or adapter.max_pixels is None:
+        if not n_images or adapter.max_pixels is None or not adapter.tokens_scale_with_pixels:
+            # Other families' processors tile or squash images to their own sizes: a smaller image
+            # would not cost fewer tokens, only lose detail.
             return adapter.max_pixels
         budget_tokens = self.engine_config.max_model_len - self.sampling.max_tokens - _TEXT_RESERVE_TOKENS
         per_image = max(4, budget_tokens // n_images) * adapter.factor * adapter.factor

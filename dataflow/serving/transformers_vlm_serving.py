@@ -167,9 +167,11 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
     def _generate_batch(self, rows: list[PreparedRow], json_schema: dict | None = None) -> list[GenerationResult]:
         torch = _torch()
         prompts = [r.payload for r in rows]
-        images = [img for r in rows for img in r.images]
+        # One list of images per prompt: every family's processor reads that shape, and some (Gemma 3,
+        # LLaVA-OneVision) misassign a flat list when rows bring different numbers of images.
+        images = [list(r.images) for r in rows] if any(r.images for r in rows) else None
         inputs = self.processor(
-            text=prompts, images=images or None, padding=True, return_tensors="pt", padding_side="left"
+            text=prompts, images=images, padding=True, return_tensors="pt", padding_side="left"
         ).to(self.model.device)
         if self.sampling.seed is not None:
             torch.manual_seed(self.sampling.seed)
@@ -187,7 +189,10 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
             out = self.model.generate(**inputs, **kwargs)
         new_tokens = out[:, inputs["input_ids"].shape[1]:]
         tokenizer = getattr(self.processor, "tokenizer", self.processor)
-        stop_ids = {i for i in (tokenizer.eos_token_id, tokenizer.pad_token_id) if i is not None}
+        # An answer ends at its first end-of-sequence token; generate() pads finished rows after it.
+        # The pad token itself is no stop: a model may emit it (random weights do), and min_tokens
+        # does not hold it back.
+        stop_ids = {i for i in (tokenizer.eos_token_id,) if i is not None}
         gen_eos = getattr(self.model.generation_config, "eos_token_id", None)
         stop_ids.update(gen_eos if isinstance(gen_eos, list) else ([gen_eos] if gen_eos is not None else []))
         results = []

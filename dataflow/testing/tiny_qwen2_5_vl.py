@@ -68,7 +68,8 @@ _CORPUS = [
 ]
 
 
-def _train_tokenizer(vocab_size: int):
+def _train_tokenizer(vocab_size: int, special_tokens: list[str] = SPECIAL_TOKENS):
+    """A byte-level BPE tokenizer trained on a small corpus, then ``special_tokens`` added in order."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tokenizer = Tokenizer(models.BPE())
@@ -80,7 +81,7 @@ def _train_tokenizer(vocab_size: int):
         show_progress=False,
     )
     tokenizer.train_from_iterator(_CORPUS * 20, trainer=trainer)
-    tokenizer.add_special_tokens(SPECIAL_TOKENS)
+    tokenizer.add_special_tokens(special_tokens)
     return tokenizer
 
 

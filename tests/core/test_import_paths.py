@@ -21,7 +21,7 @@ PATHS = {
     "dataflow.pipeline": ["PipelineABC"],
     "dataflow.step": ["DurableStep", "StepOperator", "ModelOperator", "StepLock"],
     "dataflow.storage": ["FileStorage", "read_records", "write_records"],
-    "dataflow.testing": ["build_tiny_qwen2_5_vl", "EchoServing"],
+    "dataflow.testing": ["build_tiny_qwen2_5_vl", "build_tiny_vlm", "TINY_VLM_FAMILIES", "EchoServing"],
     "dataflow.ray": ["RayPipelineRunner"],
 }
 
