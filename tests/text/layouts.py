@@ -61,19 +61,62 @@ def sentences(draw) -> str:
 
 @st.composite
 def articles(draw) -> str:
-    paragraphs = draw(st.lists(st.lists(sentences(), min_size=2, max_size=3, unique=True).map(" ".join),
-                               min_size=1, max_size=3, unique=True))
-    return "\n\n".join(paragraphs)
+    """One to three paragraphs of two or three sentences, no sentence twice (an article that
+    repeats its opening reads as a decoding loop)."""
+    pool = draw(st.lists(sentences(), min_size=2, max_size=9, unique=True))
+    sizes = draw(st.lists(st.integers(2, 3), min_size=1, max_size=3))
+    paragraphs, at = [], 0
+    for size in sizes:
+        if at + size > len(pool):
+            break
+        paragraphs.append(" ".join(pool[at:at + size]))
+        at += size
+    return "\n\n".join(paragraphs or [" ".join(pool)])
+
+
+KEYS = ["Location", "Built", "Architect", "Length", "Material", "Opened", "Known for", "Country"]
+SECTIONS = ["History", "Architecture", "Legacy", "Design and construction", "Later years"]
 
 
 @st.composite
-def qa_pairs(draw, qmark: str) -> list[tuple[str, str]]:
+def rich_articles(draw) -> tuple[str, str]:
+    """(markdown, plain): an article with its own section headings, a fact list of "Key: value"
+    lines (bulleted or not) and a bulleted list, as a model writes it, and the context the parser
+    must give back (the same text without markdown markers)."""
+    first = draw(st.lists(sentences(), min_size=2, max_size=3, unique=True).map(" ".join))
+    md, plain = [first], [first]
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["section", "facts", "list"]))
+        if kind == "section":
+            heading = draw(st.sampled_from(SECTIONS))
+            body = draw(st.lists(sentences(), min_size=1, max_size=2, unique=True).map(" ".join))
+            md.append(draw(st.sampled_from([f"## {heading}", f"**{heading}**", f"=== {heading} ==="])) + "\n\n" + body)
+            plain.append(f"{heading}\n\n{body}")
+        elif kind == "facts":
+            keys = draw(st.lists(st.sampled_from(KEYS), min_size=2, max_size=4, unique=True))
+            values = [draw(st.one_of(name, year)) for _ in keys]
+            bullet = draw(st.sampled_from(["", "- ", "* "]))
+            md.append("\n".join(f"{bullet}{k}: {v}" for k, v in zip(keys, values)))
+            plain.append("\n".join(f"{k}: {v}" for k, v in zip(keys, values)))
+        else:
+            lead = f"Notable {draw(word)}s include:"
+            items = draw(st.lists(st.builds(lambda a, b: f"the {a} of {b}", word, name), min_size=2, max_size=4,
+                                  unique=True))
+            md.append(lead + "\n" + "\n".join(f"- {x}" for x in items))
+            plain.append(lead + "\n" + "\n".join(items))
+    return "\n\n".join(md), "\n\n".join(plain)
+
+
+@st.composite
+def qa_pairs(draw, qmark: str, spanish_opening: bool = False) -> list[tuple[str, str]]:
     pairs = []
     for _ in range(draw(st.integers(1, 4))):
         opener = draw(st.sampled_from(['What', 'Which', 'When', 'Who', 'How many']))
         if qmark == ";":  # Greek's question mark is ";": it reads as one in Greek text
             opener = draw(st.sampled_from(["Πότε", "Ποιος", "Πόσα"]))
         stem = f"{opener} {draw(word)} {draw(word)} did {draw(name)} build{qmark}"
+        if spanish_opening:
+            stem = "¿" + stem
         answer = draw(st.one_of(year, name, st.lists(word, min_size=1, max_size=3).map(" ".join)))
         if not pairs or pairs[-1] != (stem, answer):  # a pair repeated back to back reads as a decoding loop
             pairs.append((stem, answer))
@@ -210,6 +253,68 @@ def titled(article, pairs, lang, title_style="setext"):
     return f"{heading}\n\n" + labels(article, pairs, lang)
 
 
+def multiple_choice(article, pairs, lang, distractors, answer_style="letter_text", option_style="paren"):
+    """Each question with lettered options (the answer among them), then its answer as "B) text",
+    "B" or the text alone; the parser gives back the question and the answer's text."""
+    q_label, a_label, _, qa_header, _ = LANGUAGES[lang]
+    out = []
+    for k, ((q, a), (others, slot)) in enumerate(zip(pairs, distractors), 1):
+        options = [o for o in others if o != a][:3]
+        options.insert(min(slot, len(options)), a)
+        letter = "ABCD"[options.index(a)]
+        shown = {"paren": "{L}) {o}", "dot": "{L}. {o}", "lower": "({l}) {o}", "bullet": "- {L}) {o}"}[option_style]
+        lines = [shown.format(L="ABCD"[i], l="abcd"[i], o=o) for i, o in enumerate(options)]
+        answer = {"letter_text": f"{letter}) {a}", "letter": letter, "text": a}[answer_style]
+        out.append(f"{k}. {q}\n" + "\n".join(lines) + f"\n{a_label}: {answer}")
+    return f"{article}\n\n{qa_header}:\n\n" + "\n\n".join(out)
+
+
+def interleaved(paragraphs, pairs, lang):
+    """Paragraph, its pairs, next paragraph, its pairs ...: the article is the paragraphs together."""
+    q_label, a_label, *_ = LANGUAGES[lang]
+    chunks = []
+    per = max(1, -(-len(pairs) // len(paragraphs)))
+    for i, paragraph in enumerate(paragraphs):
+        chunks.append(paragraph)
+        chunks += [f"{q_label}: {q}\n{a_label}: {a}" for q, a in pairs[i * per:(i + 1) * per]]
+    return "\n\n".join(chunks)
+
+
+def own_lines(article, pairs, lang, style="q1"):
+    """Labels alone on their lines, the text on the next: "Q1." / "No. 1" / "1/"."""
+    out = []
+    for k, (q, a) in enumerate(pairs, 1):
+        if style == "q1":
+            out.append(f"Q{k}.\n{q}\nA{k}.\n{a}")
+        elif style == "no":
+            out.append(f"No. {k} {q}\n{a}")
+        else:
+            out.append(f"{k}/ {q}\n{a}")
+    return f"{article}\n\n" + "\n".join(out)
+
+
+def html_list(article, pairs, lang):
+    q_label, a_label, *_ = LANGUAGES[lang]
+    items = "".join(f"<li><b>{q_label}:</b> {q} <b>{a_label}:</b> {a}</li>\n" for q, a in pairs)
+    return f"<p>{article.replace(chr(10) * 2, '</p><p>')}</p>\n<ol>\n{items}</ol>"
+
+
+def mixed_labels(article, pairs, lang, other):
+    """The question labelled in one language, the answer in another."""
+    q_label = LANGUAGES[lang][0]
+    a_label = LANGUAGES[other][1]
+    colon = " :" if lang == "fr" else ":"
+    return f"{article}\n\n" + "\n\n".join(f"{q_label}{colon} {q}\n{a_label}: {a}" for q, a in pairs)
+
+
+ECHOED_PROMPTS = ["[INST] Write a Wikipedia article related to this image. [/INST] ",
+                  "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nWrite an article."
+                  "<|im_end|>\n<|im_start|>assistant\n",
+                  "<start_of_turn>user\nWrite an article and questions.<end_of_turn>\n<start_of_turn>model\n"]
+REFUSALS = ["I'm sorry, but I can't identify real people in images. Here is an article about the scene instead.\n\n",
+            "I cannot see the image clearly, but here is an article.\n\n"]
+SOURCES = ["\n\nSources:\n- Wikipedia, \"Old Bridge\"\n- Encyclopaedia Britannica",
+           "\n\nReferences:\n1. Smith, J. (1999). Bridges of Europe.\n2. Wikipedia."]
 PREAMBLES = ["", "Write a Wikipedia article related to this image without directly referring to the image. Then "
              "write question answer pairs.\n\n", "Sure! Here is a Wikipedia-style article and the question-answer pairs.\n\n",
              "<|im_start|>assistant\n", "Certainly. Below is the article.\n\n"]
@@ -221,11 +326,33 @@ def layouts(draw):
     """(text, article, expected pairs) for one random layout."""
     lang = draw(st.sampled_from(sorted(LANGUAGES)))
     article = draw(articles())
-    pairs = draw(qa_pairs(LANGUAGES[lang][4]))
+    pairs = draw(qa_pairs(LANGUAGES[lang][4], spanish_opening=lang == "es" and draw(st.booleans())))
     kind = draw(st.sampled_from(["labels", "table", "json", "jsonl", "yaml", "xml", "brackets", "separators", "csv",
-                                 "toml", "blocks", "decorated", "titled", "wrapped"]))
+                                 "toml", "blocks", "decorated", "titled", "wrapped", "rich_article", "multiple_choice",
+                                 "interleaved", "own_lines", "html_list", "mixed_labels"]))
     expected = list(pairs)
-    if kind == "labels":
+    context = article
+    if kind == "rich_article":
+        markdown, context = draw(rich_articles())
+        text = labels(markdown, pairs, lang, draw(st.sampled_from(["none", "dot"])), draw(st.booleans()))
+    elif kind == "multiple_choice":
+        distractors = [(draw(st.lists(st.one_of(name, year), min_size=4, max_size=4, unique=True)), draw(st.integers(0, 3)))
+                       for _ in pairs]
+        text = multiple_choice(article, pairs, lang, distractors, draw(st.sampled_from(["letter_text", "letter", "text"])),
+                               draw(st.sampled_from(["paren", "dot", "lower", "bullet"])))
+    elif kind == "interleaved":
+        paragraphs = article.split("\n\n")
+        if len(paragraphs) > len(pairs):
+            context = article = "\n\n".join(paragraphs[: len(pairs)])
+            paragraphs = paragraphs[: len(pairs)]
+        text = interleaved(paragraphs, pairs, lang)
+    elif kind == "own_lines":
+        text = own_lines(article, pairs, lang, draw(st.sampled_from(["q1", "no", "slash"])))
+    elif kind == "html_list":
+        text = html_list(article, pairs, lang)
+    elif kind == "mixed_labels":
+        text = mixed_labels(article, pairs, lang, draw(st.sampled_from(sorted(LANGUAGES))))
+    elif kind == "labels":
         text = labels(article, pairs, lang, draw(st.sampled_from(["none", "dot", "paren", "letter", "roman", "hash"])),
                       draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
     elif kind == "table":
@@ -261,7 +388,10 @@ def layouts(draw):
             expected = [(q[: -len(qmark)].rstrip(), a) for q, a in pairs]
     else:
         text = titled(article, pairs, lang, draw(st.sampled_from(["setext", "atx", "bold"])))
-    noisy = draw(st.sampled_from(PREAMBLES)) + text + draw(st.sampled_from(EPILOGUES))
+    opening = draw(st.sampled_from(["preamble", "echoed", "refusal"]))
+    preamble = draw(st.sampled_from({"preamble": PREAMBLES, "echoed": ECHOED_PROMPTS, "refusal": REFUSALS}[opening]))
+    epilogue = draw(st.sampled_from(EPILOGUES + SOURCES)) if kind not in ("interleaved",) else ""
+    noisy = preamble + text + epilogue
     if draw(st.booleans()):
         noisy = noisy.replace(": ", ":\u00a0", 1).replace("\n\n", "\n\u200b\n", 1)
-    return noisy, article, expected
+    return noisy, context, expected

@@ -174,7 +174,8 @@ CASES = {
     "multi_paragraph_article_with_section_headers": (
         f"**Eiffel Tower**\n\n{EIFFEL}\n\n**History**\n\n{EIFFEL_2}\n\n**Questions:**\n\n"
         "1. Who is it named after?\n- Gustave Eiffel\n",
-        {"context": f"{EIFFEL}\n\n{EIFFEL_2}", "qas": qa(("Who is it named after?", "Gustave Eiffel"))},
+        # the title above the article goes; its section heading is article text and stays
+        {"context": f"{EIFFEL}\n\nHistory\n\n{EIFFEL_2}", "qas": qa(("Who is it named after?", "Gustave Eiffel"))},
     ),
     "json_list_after_article": (
         f"{EIFFEL}\n\n```json\n[{{\"question\": \"Who is it named after?\", \"answer\": \"Gustave Eiffel\"}}]\n```",
@@ -187,7 +188,8 @@ CASES = {
     "wiki_markup_headers_and_inline_title_label": (
         f"Wikipedia Article: Eiffel Tower\n\n== History ==\n{EIFFEL}\n\n== Reception ==\n{EIFFEL_2}\n\n"
         "Question: Who is it named after?\nAnswers: Gustave Eiffel\n",
-        {"context": f"{EIFFEL}\n\n{EIFFEL_2}", "qas": qa(("Who is it named after?", "Gustave Eiffel"))},
+        # the label gave the title: both section headings are the article's
+        {"context": f"History\n\n{EIFFEL}\n\nReception\n\n{EIFFEL_2}", "qas": qa(("Who is it named after?", "Gustave Eiffel"))},
     ),
     "json_inside_prose": (
         'Here is the result in JSON format: {"article": "' + EIFFEL + '", "qa_pairs": [{"Q": "Who is it named after?", '

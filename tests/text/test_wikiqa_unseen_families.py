@@ -92,6 +92,52 @@ CASES = {
                              qa(("When was the bridge built?", "1333"))),
     "inst_leakage": (f"[/INST] {ART}\n\nQ: When was the bridge built?\nA: 1333", ART,
                      qa(("When was the bridge built?", "1333"))),
+    # --- the prompt echoed with the chat template, on the article's own line ---------------------
+    "echoed_inst_turn": (f"[INST] Write an article about the image. [/INST] {ART}\n\nQ: When was the bridge built?\nA: 1333",
+                         ART, qa(("When was the bridge built?", "1333"))),
+    "echoed_chatml_user_turn": (
+        "<|im_start|>user\nDescribe the picture, then ask questions.<|im_end|>\n<|im_start|>assistant\n"
+        f"{ART}\n\nQuestion: When was the bridge built?\nAnswer: 1333", ART, qa(("When was the bridge built?", "1333"))),
+    # --- multiple choice: options are not the answer; a letter names one ---------------------------
+    "multiple_choice_letter_and_text": (
+        f"{ART}\n\n1. When was the bridge built?\nA) 1333\nB) 1444\nC) 1993\nAnswer: A) 1333\n\n"
+        "2. Which river does it span?\nA) Rhine\nB) Reuss\nAnswer: B", ART, BRIDGE),
+    "multiple_choice_lower_options_answer_text": (
+        f"{ART}\n\nQuestion: When was the bridge built?\n(a) 1993\n(b) 1333\nCorrect answer: 1333", ART,
+        qa(("When was the bridge built?", "1333"))),
+    "options_without_answer_label_are_the_answer_list": (
+        f"{ART}\n\nQ: Which two years matter in its history?\na) 1333\nb) 1993", ART,
+        qa(("Which two years matter in its history?", "1333, 1993"))),
+    "q_then_a_paren_is_not_an_option": (f"{ART}\n\nQ) When was the bridge built?\nA) 1333\nQ) Which river does it span?\nA) Reuss",
+                                        ART, BRIDGE),
+    # --- the article's own structure is article text ----------------------------------------------
+    "key_value_fact_lines": (
+        f"Location: Lucerne\nBuilt: 1333\nMaterial: wood\n\n{ART}\n\nQ: When was the bridge built?\nA: 1333",
+        f"Location: Lucerne\nBuilt: 1333\nMaterial: wood\n\n{ART}", qa(("When was the bridge built?", "1333"))),
+    "title_then_section_headings_and_list": (
+        f"# Kapellbrücke\n\n{ART}\n\n## Paintings\n\nThe roof carries paintings:\n- the city's history\n- its patron saints\n\n"
+        "## Questions\n\nQ: When was the bridge built?\nA: 1333",
+        f"{ART}\n\nPaintings\n\nThe roof carries paintings:\nthe city's history\nits patron saints",
+        qa(("When was the bridge built?", "1333"))),
+    # --- paragraphs interleaved with their pairs ----------------------------------------------------
+    "interleaved_paragraphs": (
+        "The Kapellbrücke spans the river Reuss in Lucerne.\n\nQ: Which river does it span?\nA: Reuss\n\n"
+        "It was built in 1333.\n\nQ: When was the bridge built?\nA: 1333\n\nI hope this helps!",
+        "The Kapellbrücke spans the river Reuss in Lucerne.\n\nIt was built in 1333.",
+        qa(("Which river does it span?", "Reuss"), ("When was the bridge built?", "1333"))),
+    # --- epilogues and openings that are not the article -------------------------------------------
+    "sources_after_pairs": (f"{ART}\n\nQ: When was the bridge built?\nA: 1333\n\nSources:\n- Wikipedia\n- Lucerne Tourism",
+                            ART, qa(("When was the bridge built?", "1333"))),
+    "refusal_then_answer_with_title": (
+        "I'm sorry, but I can't identify people in images. Here is an article about the place.\n\n"
+        f"**Kapellbrücke**\n\n{ART}\n\nQ: When was the bridge built?\nA: 1333", ART,
+        qa(("When was the bridge built?", "1333"))),
+    # --- mixed languages, Spanish opening marks, HTML lists ------------------------------------------
+    "mixed_language_labels": (f"{ART}\n\nFrage: When was the bridge built?\nRéponse : 1333\nPregunta: ¿Qué río cruza?\n"
+                              "Answer: Reuss", ART, qa(("When was the bridge built?", "1333"), ("¿Qué río cruza?", "Reuss"))),
+    "html_ordered_list": (
+        f"<p>{ART}</p><ol><li><strong>Question:</strong> When was the bridge built? <strong>Answer:</strong> 1333</li>"
+        "<li><strong>Question:</strong> Which river does it span? <strong>Answer:</strong> Reuss</li></ol>", ART, BRIDGE),
 }
 
 

@@ -123,9 +123,19 @@ _HTML_LI_OPEN = re.compile(r"<li\b[^>]*>", re.I)
 _HTML_BOLD = re.compile(r"</?(?:b|strong)\b[^>]*>", re.I)
 
 
+# A user or system turn the model echoed with its chat template: the prompt, never the answer.
+_ECHOED_TURN = re.compile(
+    r"\[INST\].*?\[/INST\]"
+    r"|<\|im_start\|>\s*(?:user|system)\b.*?(?:<\|im_end\|>|(?=<\|im_start\|>))"
+    r"|<start_of_turn>\s*user\b.*?(?:<end_of_turn>|(?=<start_of_turn>))",
+    re.S | re.I,
+)
+
+
 def _strip_wrappers(text: str) -> str:
-    """Chat-template tokens and reasoning blocks out; HTML markup to lines and markdown."""
+    """Chat-template tokens, echoed prompts and reasoning blocks out; HTML markup to lines and markdown."""
     if "<" in text or "[" in text:
+        text = _ECHOED_TURN.sub("", text)
         text = _SPECIAL_TOKENS.sub("", text)
         # A reasoning block is drafts, never the answer: without its opening tag, all before the
         # close is reasoning; without its closing tag (cut off), all after the opening.
@@ -362,20 +372,35 @@ def _split_at_question_mark(text: str) -> tuple[str, str | None]:
 # ------------------------------------------------------------------------------------------
 # QA section
 # ------------------------------------------------------------------------------------------
+# A multiple-choice option under a question: "A) Paris", "(b) 1889", "C. Lyon", "[D] Nice".
+_OPTION = re.compile(r"^\s*(?:[-*]\s+)?[(\[]?([A-Ha-h])(?:[)\].:]|\s[-\u2013\u2014])\s+(\S.*)$")
+# An answer naming an option: "B", "(B)", "B) Paris", "Option B", "B - Paris".
+_CHOSEN = re.compile(r"^(?:(?i:option|choice)\s+)?[(\[]?([A-Ha-h])(?:[)\].:]|\s[-\u2013\u2014]|$)\s*(.*)$")
+
+
 class _Pair:
-    __slots__ = ("question", "answer", "listed")
+    __slots__ = ("question", "answer", "listed", "options")
 
     def __init__(self, question: str):
         self.question: list[str] = [question] if question else []
         self.answer: list[str] | None = None
         self.listed = False  # answers listed as items under an empty "Answer:" label
+        self.options: dict[str, str] = {}  # multiple-choice options by lower-case letter
 
     def q_text(self) -> str:
         return _WS.sub(" ", " ".join(self.question)).strip()
 
     def a_text(self) -> str:
         items = [_WS.sub(" ", a).strip() for a in self.answer or []]
-        return (", " if self.listed else " ").join(a for a in items if a).strip()
+        text = (", " if self.listed else " ").join(a for a in items if a).strip()
+        if self.options:
+            if not text:  # options and no answer label: the items are the answer list
+                return ", ".join(self.options.values())
+            chosen = _CHOSEN.match(text)
+            if chosen and chosen[1].lower() in self.options:
+                # "B) Paris" or "B": the option's text, whichever the answer spells out
+                return chosen[2].strip() or self.options[chosen[1].lower()]
+        return text
 
 
 def _is_group_title(lines: list[str], k: int, line: _Line) -> bool:
@@ -423,6 +448,8 @@ class _QAReader:
         ):
             return True
         self.annotating = False
+        if self.on_option(k, raw):
+            return True
         if line.kind in ("empty", "header") or _is_group_title(self.lines, k, line):
             return True
         if self.answer_queue and line.kind != "question":
@@ -439,6 +466,27 @@ class _QAReader:
         if line.numbered or line.bulleted:
             return self.on_item(line, after_blank)
         return self.on_plain(line.text, after_blank)
+
+    def on_option(self, k: int, raw: str) -> bool:
+        """A multiple-choice option under a question still waiting for its answer: "A) ...", then
+        "B) ...". A lone "A) ..." is the answer in "Q) ... A) ..." layouts, so the first option
+        counts only when the next line is option B."""
+        current = self.current
+        if current is None or current.answer or self.answer_queue:
+            return False
+        option = _OPTION.match(raw)
+        if option is None or _has_qmark(option[2]) or _Q_LABEL.match(option[2]) or _A_LABEL.match(option[2]):
+            return False
+        letter = option[1].lower()
+        if letter != "abcdefgh"[len(current.options)]:
+            return False
+        if not current.options:
+            following = next((x for x in self.lines[k + 1 :] if x.strip()), "")
+            second = _OPTION.match(following)
+            if second is None or second[1].lower() != "b":
+                return False
+        current.options[letter] = _demark(option[2])
+        return True
 
     def on_answer(self, line: Any) -> None:
         current = self.current
@@ -498,11 +546,53 @@ class _QAReader:
 
 
 def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
-    reader = _QAReader(lines)
-    for k, raw in enumerate(lines):
-        if not reader.feed(k, raw):
+    return _read_qa_sections(lines)[0]
+
+
+def _read_qa_sections(lines: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """The pairs in ``lines``, and the article paragraphs written between them.
+
+    The reader stops at material that is not a pair (a paragraph after a finished pair, a note, a
+    reference list). When questions follow it again, that material was the article interleaved
+    with its pairs; otherwise it is an epilogue, and dropped.
+    """
+    pairs: list[tuple[str, str]] = []
+    between: list[str] = []
+    start = 0
+    while start < len(lines):
+        section = lines[start:]
+        reader = _QAReader(section)
+        stop = len(section)
+        for k, raw in enumerate(section):
+            if not reader.feed(k, raw):
+                stop = k
+                break
+        pairs += [(p.q_text(), p.a_text()) for p in reader.pairs]
+        rest = section[stop:]
+        resume = _qa_start(rest) if rest else None
+        if not resume:  # nothing more, or no progress
+            if between and rest:  # the article went on between the pairs: its last paragraphs may follow them
+                between += [""] + _prose(rest)
             break
-    return [(p.q_text(), p.a_text()) for p in reader.pairs]
+        between += [""] + _prose(rest[:resume])
+        start += stop + resume
+    return pairs, between
+
+
+def _prose(lines: list[str]) -> list[str]:
+    """``lines`` without reference lists and without the paragraphs that are notes or chatter."""
+    out: list[str] = []
+    paragraph: list[str] = []
+    for raw in _drop_references(lines) + [""]:
+        if raw.strip():
+            paragraph.append(raw)
+            continue
+        if paragraph:
+            first = _demark(paragraph[0])
+            if not (_NOTE.match(first) or _CHATTER.match(first) or _REFUSAL.match(first)):
+                out += paragraph + [""]
+            paragraph = []
+    return out
 
 
 _TERMINAL = re.compile(r"[.!?)\]\"'”’»。！？]$")
@@ -703,9 +793,31 @@ def _is_title(text: str) -> bool:
     return len(text) < 80 and not text.rstrip().endswith((".", "!", "?", ":", ";", ",", "。", "！", "？", "：", "；", "，"))
 
 
+# "Born: 1832", "Height: 330 m": a key-value line of an article's fact list, kept on its own line.
+_KEY_VALUE = re.compile(r"^[^\W\d_][^:\n]{0,30}[:\uff1a]\s*\S")
+
+
+def _is_item(raw: str, clean: str) -> bool:
+    """A list item or key-value line: it keeps its own line in the article."""
+    if _BULLET.match(raw) or _NUMBER.match(raw):
+        return True
+    match = _KEY_VALUE.match(clean)
+    return bool(match) and len(clean.split(":", 1)[0].split()) <= 4 and len(clean) < 160
+
+
+def _heading_text(raw: str) -> str:
+    text = raw.strip()
+    wiki = _WIKI_HEADING.match(text)
+    if wiki:
+        text = text.strip("=").strip()
+    return _demark(text).rstrip(":\uff1a").strip()
+
+
 def _article_text(lines: list[str]) -> str:
-    paragraphs: list[list[str]] = []
-    current: list[str] = []
+    """The article in ``lines``: its paragraphs, with its own section headings, lists and key-value
+    lines each on their own line; without a title above it, labels, chatter and restated instructions."""
+    paragraphs: list[list[tuple[str, bool]]] = []
+    current: list[tuple[str, bool]] = []
 
     def close() -> None:
         nonlocal current
@@ -714,23 +826,32 @@ def _article_text(lines: list[str]) -> str:
             current = []
 
     first_content = True
+    titled = False  # the article's title was given (a first heading, or "Article: <title>")
     setext = {i for i in range(len(lines) - 1)
               if lines[i + 1][:1] in "=-" and lines[i].strip() and _SETEXT.match(lines[i + 1]) and not _RULE.match(lines[i])}
     for k, raw in enumerate(lines):
-        if k in setext:  # a title underlined with === or ---
+        if k in setext or _HEADING.match(raw) or _BOLD_LINE.match(raw) or _WIKI_HEADING.match(raw):
             close()
+            # The first heading above the article is its title, not its text; the headings after
+            # it are the article's own section headings.
+            heading = _heading_text(raw)
+            label = _ARTICLE_LABEL.match(heading) if heading else None
+            if label:
+                titled = titled or bool((label["rest"] or "").strip())
+            elif heading and not _is_qa_header(heading):
+                if paragraphs or titled:
+                    paragraphs.append([(heading, True)])
+                titled = True
             continue
         if not raw.strip() or _RULE.match(raw) or _FENCE.match(raw):
             close()
             continue
-        if _HEADING.match(raw) or _BOLD_LINE.match(raw) or _WIKI_HEADING.match(raw):
-            close()  # headings and bold title lines are not article text
-            continue
         body = _unbullet(_QUOTE.sub("", raw) if ">" in raw else raw)[0]
         clean = _demark(body)
         if first_content and (_CHATTER.match(clean) and clean.endswith((":", "!", ".")) and len(clean) < 300
-                              or _INSTRUCTION.match(clean) and len(clean) < 800):
-            first_content = False  # "Sure! Here is ...", or the task restated: not the article
+                              or _INSTRUCTION.match(clean) and len(clean) < 800
+                              or _REFUSAL.match(clean) and len(clean) < 300):
+            first_content = False  # "Sure! Here is ...", the task restated, an apology: not the article
             continue
         first_content = False
         label = _ARTICLE_LABEL.match(clean) if len(clean) < 60 or ":" in clean[:80] or "\uff1a" in clean[:80] else None
@@ -738,12 +859,21 @@ def _article_text(lines: list[str]) -> str:
             rest = (label["rest"] or "").strip()
             if label["label"].lower() in ("title", "heading") or "title" in label["label"].lower() or not rest or _is_title(rest):
                 close()
+                titled = titled or bool(rest)
                 continue
             clean = rest
         if clean:
-            current.append(clean)
+            current.append((clean, not label and _is_item(raw, clean)))
     close()
-    return "\n\n".join(" ".join(p) for p in paragraphs)
+    return "\n\n".join(_join_lines(p) for p in paragraphs)
+
+
+def _join_lines(paragraph: list[tuple[str, bool]]) -> str:
+    """Wrapped prose lines joined with spaces; a list item or key-value line on its own line."""
+    out = paragraph[0][0]
+    for (_, was_item), (text, is_item) in zip(paragraph, paragraph[1:]):
+        out += ("\n" if was_item or is_item else " ") + text
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -777,9 +907,17 @@ _ARTICLE_HINT = re.compile(rf"(?i:article|wiki|context|passage|{_alt(V.ARTICLE_H
 
 def _article_after(lines: list[str], start: int) -> int | None:
     """The article written after the QA section: the index of its header line, if there is one."""
+    in_references = False
     for i in range(start + 1, len(lines)):
         raw = lines[i]
         if not raw.strip():
+            continue
+        if in_references and (_BULLET.match(raw) or _NUMBER.match(raw)):
+            continue
+        in_references = False
+        stripped = raw.strip()
+        if len(stripped) < 40 and _REFERENCES.match(_demark(stripped)):
+            in_references = True  # "Sources:\n- Wikipedia": a source, not the article's header
             continue
         if not _ARTICLE_HINT.search(raw):
             continue
@@ -836,10 +974,9 @@ def parse_wiki_qa(text: Any) -> dict:
         else:
             after = _article_after(lines, start)  # the QA section written before the article
             end = after if after is not None else len(lines)
-            result = {
-                "context": _article_text(_drop_references(lines[:start] + (lines[after:] if after is not None else []))),
-                "qas": _finish_pairs(_parse_qa_lines(lines[start:end])),
-            }
+            pairs, between = _read_qa_sections(lines[start:end])
+            article = lines[:start] + between + [""] + (lines[after:] if after is not None else [])
+            result = {"context": _article_text(_drop_references(article)), "qas": _finish_pairs(pairs)}
 
     if _REFUSAL.match(text):
         if not result["qas"]:
