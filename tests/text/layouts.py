@@ -169,13 +169,18 @@ def jsonl(article, pairs, lang):
     return article + "\n\n" + "\n".join(json.dumps({"question": q, "answer": a}, ensure_ascii=False) for q, a in pairs)
 
 
-def yaml_block(article, pairs, lang):
-    body = "\n".join(f"  - question: \"{q}\"\n    answer: \"{a}\"" for q, a in pairs)
+def yaml_block(article, pairs, lang, short_keys=False, fenced=True):
+    qk, ak = ("q", "a") if short_keys else ("question", "answer")
+    body = "\n".join(f"  - {qk}: \"{q}\"\n    {ak}: \"{a}\"" for q, a in pairs)
     indented = "\n".join("  " + line if line else "" for line in article.split("\n"))
-    return f"```yaml\narticle: |\n{indented}\nqas:\n{body}\n```"
+    text = f"article: |\n{indented}\nqas:\n{body}"
+    return f"```yaml\n{text}\n```" if fenced else text
 
 
-def xml(article, pairs, lang):
+def xml(article, pairs, lang, short_tags=False):
+    if short_tags:  # <q>/<a> (also HTML's anchor tag) inside elements with attributes
+        body = "".join(f'<qa id="{k}"><q>{q}</q><a>{a}</a></qa>\n' for k, (q, a) in enumerate(pairs, 1))
+        return f"<context>{article}</context>\n{body}"
     body = "".join(f"<pair><question>{q}</question><answer>{a}</answer></pair>\n" for q, a in pairs)
     return f"<article>\n{article}\n</article>\n<qa>\n{body}</qa>"
 
@@ -185,9 +190,10 @@ def brackets(article, pairs, lang):
     return f"[ARTICLE]\n{article}\n\n[QA]\n{body}"
 
 
-def separators(article, pairs, lang, sep=" => "):
+def separators(article, pairs, lang, sep=" => ", numbered=True):
     q_label, a_label, art, qa_header, _ = LANGUAGES[lang]
-    return f"{article}\n\n{qa_header}:\n" + "\n".join(f"{k}. {q}{sep}{a}" for k, (q, a) in enumerate(pairs, 1))
+    lines = [f"{k}. {q}{sep}{a}" if numbered else f"{q}{sep}{a}" for k, (q, a) in enumerate(pairs, 1)]
+    return f"{article}\n\n{qa_header}:\n" + "\n".join(lines)
 
 
 def csv_rows(article, pairs, lang, delimiter=","):
@@ -365,13 +371,13 @@ def layouts(draw):
     elif kind == "jsonl":
         text = jsonl(article, pairs, lang)
     elif kind == "yaml":
-        text = yaml_block(article, pairs, lang)
+        text = yaml_block(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "xml":
-        text = xml(article, pairs, lang)
+        text = xml(article, pairs, lang, draw(st.booleans()))
     elif kind == "brackets":
         text = brackets(article, pairs, lang)
     elif kind == "separators":
-        text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t"])))
+        text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t", " → "])), draw(st.booleans()))
     elif kind == "csv":
         text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t"])))
     elif kind == "toml":

@@ -135,6 +135,13 @@ CASES = {
     # --- mixed languages, Spanish opening marks, HTML lists ------------------------------------------
     "mixed_language_labels": (f"{ART}\n\nFrage: When was the bridge built?\nRéponse : 1333\nPregunta: ¿Qué río cruza?\n"
                               "Answer: Reuss", ART, qa(("When was the bridge built?", "1333"), ("¿Qué río cruza?", "Reuss"))),
+    "unnumbered_pipe_pairs": (f"{ART}\n\nWhen was the bridge built? | 1333\nWhich river does it span? | Reuss", ART, BRIDGE),
+    "bare_yaml_short_keys_indented": (
+        f"article: >\n  {ART}\nquestions:\n  - q: When was the bridge built?\n    a: 1333\n"
+        "  - q: Which river does it span?\n    a: Reuss\n", ART, BRIDGE),
+    "xml_short_tags_with_attributes": (
+        f"<context>{ART}</context>\n<qa id=\"1\"><q>When was the bridge built?</q><a>1333</a></qa>\n"
+        "<qa id=\"2\"><q>Which river does it span?</q><a>Reuss</a></qa>", ART, BRIDGE),
     "html_ordered_list": (
         f"<p>{ART}</p><ol><li><strong>Question:</strong> When was the bridge built? <strong>Answer:</strong> 1333</li>"
         "<li><strong>Question:</strong> Which river does it span? <strong>Answer:</strong> Reuss</li></ol>", ART, BRIDGE),

@@ -146,7 +146,7 @@ def _strip_wrappers(text: str) -> str:
         opened = _THINK_OPEN.search(text)
         if opened:
             text = text[: opened.start()]
-        if _HTML_TAG.search(text):
+        if _HTML_TAG.search(text) and not structured.has_qa_tags(text):  # <q>/<a> tags are data, not HTML
             text = _HTML_HEADING_OPEN.sub("\n## ", text)
             text = _HTML_LI_OPEN.sub("\n- ", text)
             text = _HTML_BOLD.sub("**", text)
@@ -213,6 +213,11 @@ _REFERENCES = re.compile(rf"^(?i:{_alt(V.REFERENCE_HEADERS)})\s*[:\uff1a]?$")
 
 
 _GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+
+
+def _ends_question(text: str) -> bool:
+    """``text`` ends with a question mark of any script (Greek's is ";")."""
+    return text.endswith(_QMARKS) or (text.endswith(";") and bool(_GREEK.search(text)))
 
 
 def _has_qmark(text: str) -> bool:
@@ -353,6 +358,17 @@ def _split_inline_answer(question: str) -> tuple[str, str | None]:
     return question, None
 
 
+# "What is X? | Y", "What is X? => Y", "What is X?\tY", "What is X? - Y": a pair on one line.
+_SEPARATED_PAIR = re.compile(
+    r"^(?P<q>[^\n]{3,300}?[?\uff1f\u061f;])\s*(?:\||=>|->|\u2192|\u21d2|\t|\s[-\u2013\u2014]\s)\s*(?P<a>\S.*)$"
+)
+
+
+def _separated_pair(text: str) -> Any:
+    match = _SEPARATED_PAIR.match(text)
+    return match if match and _ends_question(match["q"]) else None
+
+
 def _split_at_question_mark(text: str) -> tuple[str, str | None]:
     """``"What is X? Paris."`` -> ``("What is X?", "Paris.")`` for unlabelled items; the separator
     between them (``=>``, ``|``, a dash, a tab) is dropped."""
@@ -364,7 +380,7 @@ def _split_at_question_mark(text: str) -> tuple[str, str | None]:
         return text, None
     rest = text[idx + 1 :].strip()
     rest = re.sub(r"^(?:[-\u2013\u2014:\uff1a|=>\u21d2\u2192]+\s*)+", "", rest)
-    if not rest or rest.endswith(_QMARKS):
+    if not rest or _ends_question(rest):
         return text, None
     return text[: idx + 1].strip(), rest
 
@@ -465,7 +481,7 @@ class _QAReader:
             return True
         if line.numbered or line.bulleted:
             return self.on_item(line, after_blank)
-        return self.on_plain(line.text, after_blank)
+        return self.on_plain(line.text, after_blank, raw)
 
     def on_option(self, k: int, raw: str) -> bool:
         """A multiple-choice option under a question still waiting for its answer: "A) ...", then
@@ -505,7 +521,7 @@ class _QAReader:
     def on_item(self, line: Any, after_blank: bool) -> bool:
         """A numbered or bulleted line: a question, or the current question's answer (or one of its items)."""
         text, current = line.text, self.current
-        awaiting_answer = current is not None and not current.answer and current.q_text().endswith(_QMARKS)
+        awaiting_answer = current is not None and not current.answer and _ends_question(current.q_text())
         if _has_qmark(text) and not (awaiting_answer and line.bulleted and not line.numbered):
             q, a = _split_inline_answer(text)
             if a is None:
@@ -522,17 +538,22 @@ class _QAReader:
             current.answer.append(text)
         return True
 
-    def on_plain(self, text: str, after_blank: bool) -> bool:
+    def on_plain(self, text: str, after_blank: bool, raw: str = "") -> bool:
         current = self.current
         if current is not None and (current.answer or self.pairs) and _NOTE.match(text):
             return False
-        if text.endswith(_QMARKS) and len(text) < 400 and (current is None or current.answer):
+        if (current is None or current.answer) and _has_qmark(text):
+            separated = _separated_pair(raw.strip() or text)  # the raw line: a tab may be the separator
+            if separated:
+                self.start(_demark(separated["q"]), _demark(separated["a"]))
+                return True
+        if _ends_question(text) and len(text) < 400 and (current is None or current.answer):
             self.start(*_split_inline_answer(text))
             return True
         if current is None:
             return True
         if current.answer is None or not current.answer:
-            if current.question and current.q_text().endswith(_QMARKS) or current.answer is not None:
+            if current.question and _ends_question(current.q_text()) or current.answer is not None:
                 current.answer = [text]
                 current.listed = False
             else:
@@ -897,7 +918,9 @@ def _qa_start(lines: list[str]) -> int | None:
                 continue
         if line.kind == "text" and line.numbered and _has_qmark(line.text):
             return i
-        if line.kind == "text" and _BOLD_LINE.match(raw.strip()) and line.text.endswith(_QMARKS):
+        if line.kind == "text" and _BOLD_LINE.match(raw.strip()) and _ends_question(line.text):
+            return i
+        if line.kind == "text" and _has_qmark(line.text) and _separated_pair(raw.strip()):
             return i
     return None
 

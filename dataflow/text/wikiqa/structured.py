@@ -229,6 +229,11 @@ def _tag_pattern(names: frozenset) -> re.Pattern:
 _Q_TAG, _A_TAG, _ARTICLE_TAG = _tag_pattern(_Q_KEYS), _tag_pattern(_A_KEYS), _tag_pattern(_ARTICLE_KEYS)
 
 
+def has_qa_tags(text: str) -> bool:
+    """``text`` holds an XML-like question element (``<question>``, ``<q>``, ...)."""
+    return _Q_TAG.search(text) is not None
+
+
 def _from_tags(text: str) -> tuple[str | None, Pairs, str] | None:
     """(article, pairs, text outside the tags) from ``<article>``, ``<question>``/``<answer>`` tags."""
     questions = [(m.start(), m.group("body").strip()) for m in _Q_TAG.finditer(text)]
@@ -317,16 +322,30 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
             if block:
                 found.append((block[0], block[1], stripped[:start]))
                 break
-    if "\n- " in text and _YAML_KEY.search(stripped) and _YAML_ITEM.search(stripped):
-        block = _parse_block(stripped, "yaml")  # a bare YAML document
-        if block:
-            found.append((block[0], block[1], ""))
+    if "- " in text and _YAML_KEY.search(stripped) and _YAML_ITEM.search(stripped):
+        found.append(_bare_yaml(stripped))
     if ("\t" in text or any(map(text.__contains__, _DELIMITED_HINTS))) and _DELIMITED_HEADER.search(text):
         found.append(_delimited_rows(text))
     pairs_found = [f for f in found if f]
     return max(pairs_found, key=lambda f: len(f[1])) if pairs_found else None
 
 
+def _bare_yaml(text: str) -> tuple[str | None, Pairs, str] | None:
+    """A YAML document without a fence: from its first top-level key to the last paragraph that
+    still parses (a preamble before it and an epilogue after it are prose)."""
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if _YAML_TOP_KEY.match(line)), None)
+    if start is None:
+        return None
+    ends = [len(lines)] + [j for j in range(len(lines) - 1, start, -1) if not lines[j].strip()][:4]
+    for end in ends:
+        block = _parse_block("\n".join(lines[start:end]), "yaml")
+        if block:
+            return block[0], block[1], _around(lines[:start], lines[end:])
+    return None
+
+
+_YAML_TOP_KEY = re.compile(r"^[\w\-]+\s*:(?:\s|$)")
 _YAML_KEY = re.compile(r"^\s*[\w\-]+\s*:\s*(?:\||>|$)", re.M)
 _YAML_ITEM = re.compile(r"^\s*-\s+[\w\-]+\s*:", re.M)
 _DELIMITED_HINTS = ("uestion,", "UESTION,", "uestion;", 'uestion",', "q,", "Q,", "uery,", "rompt,")
