@@ -83,13 +83,14 @@ def rich_articles(draw) -> tuple[str, str]:
     """(markdown, plain): an article with its own section headings, a fact list of "Key: value"
     lines (bulleted or not) and a bulleted list, as a model writes it, and the context the parser
     must give back (the same text without markdown markers)."""
-    first = draw(st.lists(sentences(), min_size=2, max_size=3, unique=True).map(" ".join))
+    pool = draw(st.lists(sentences(), min_size=8, max_size=8, unique=True))  # no sentence twice
+    first = " ".join(pool[:2])
     md, plain = [first], [first]
-    for _ in range(draw(st.integers(1, 3))):
+    for k in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["section", "facts", "list"]))
         if kind == "section":
             heading = draw(st.sampled_from(SECTIONS))
-            body = draw(st.lists(sentences(), min_size=1, max_size=2, unique=True).map(" ".join))
+            body = " ".join(pool[2 + 2 * k: 4 + 2 * k])
             md.append(draw(st.sampled_from([f"## {heading}", f"**{heading}**", f"=== {heading} ==="])) + "\n\n" + body)
             plain.append(f"{heading}\n\n{body}")
         elif kind == "facts":
@@ -185,8 +186,10 @@ def xml(article, pairs, lang, short_tags=False):
     return f"<article>\n{article}\n</article>\n<qa>\n{body}</qa>"
 
 
-def brackets(article, pairs, lang):
+def brackets(article, pairs, lang, closed=False):
     body = "\n".join(f"[Q] {q}\n[A] {a}" for q, a in pairs)
+    if closed:  # each section closed with its own tag
+        return f"[ARTICLE]\n{article}\n[/ARTICLE]\n[QA]\n{body}\n[/QA]"
     return f"[ARTICLE]\n{article}\n\n[QA]\n{body}"
 
 
@@ -323,7 +326,9 @@ SOURCES = ["\n\nSources:\n- Wikipedia, \"Old Bridge\"\n- Encyclopaedia Britannic
            "\n\nReferences:\n1. Smith, J. (1999). Bridges of Europe.\n2. Wikipedia."]
 PREAMBLES = ["", "Write a Wikipedia article related to this image without directly referring to the image. Then "
              "write question answer pairs.\n\n", "Sure! Here is a Wikipedia-style article and the question-answer pairs.\n\n",
-             "<|im_start|>assistant\n", "Certainly. Below is the article.\n\n"]
+             "<|im_start|>assistant\n", "Certainly. Below is the article.\n\n",
+             "Task: Write a Wikipedia article related to this image.\nCriteria:\n1: The question should refer to the image.\n"
+             "2: The answer should be extracted from the Wikipedia article.\n\n"]
 EPILOGUES = ["", "\n\nI hope this helps!", "<|im_end|>", "\n\nLet me know if you need more questions."]
 
 
@@ -375,7 +380,7 @@ def layouts(draw):
     elif kind == "xml":
         text = xml(article, pairs, lang, draw(st.booleans()))
     elif kind == "brackets":
-        text = brackets(article, pairs, lang)
+        text = brackets(article, pairs, lang, draw(st.booleans()))
     elif kind == "separators":
         text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t", " → "])), draw(st.booleans()))
     elif kind == "csv":

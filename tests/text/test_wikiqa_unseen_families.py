@@ -142,6 +142,12 @@ CASES = {
     "xml_short_tags_with_attributes": (
         f"<context>{ART}</context>\n<qa id=\"1\"><q>When was the bridge built?</q><a>1333</a></qa>\n"
         "<qa id=\"2\"><q>Which river does it span?</q><a>Reuss</a></qa>", ART, BRIDGE),
+    "closing_bracket_tags": (f"[ARTICLE]\n{ART}\n[/ARTICLE]\n[Q] When was the bridge built?\n[A] 1333\n[/Q&A]", ART,
+                             qa(("When was the bridge built?", "1333"))),
+    "restated_task_with_criteria": (
+        "Task: Write a Wikipedia article related to this image.\nCriteria:\n1: The question should refer to the image.\n"
+        f"2: The answer should be a single word or phrase.\n\n{ART}\n\nQ: When was the bridge built?\nA: 1333", ART,
+        qa(("When was the bridge built?", "1333"))),
     "html_ordered_list": (
         f"<p>{ART}</p><ol><li><strong>Question:</strong> When was the bridge built? <strong>Answer:</strong> 1333</li>"
         "<li><strong>Question:</strong> Which river does it span? <strong>Answer:</strong> Reuss</li></ol>", ART, BRIDGE),

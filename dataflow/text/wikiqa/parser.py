@@ -137,6 +137,8 @@ def _strip_wrappers(text: str) -> str:
     if "<" in text or "[" in text:
         text = _ECHOED_TURN.sub("", text)
         text = _SPECIAL_TOKENS.sub("", text)
+        if "[/" in text:
+            text = _CLOSING_BRACKET_TAG.sub("", text)
         # A reasoning block is drafts, never the answer: without its opening tag, all before the
         # close is reasoning; without its closing tag (cut off), all after the opening.
         text = _THINK.sub("", text)
@@ -246,6 +248,14 @@ _REFUSAL = re.compile(
     re.I,
 )
 _ERROR = re.compile(r"^error\s*[:\-]", re.I)
+# The prompt written back: its labels, and its criteria ("The question should ...").
+_RESTATED = re.compile(
+    r"^(?:(?:task|instructions?|criteria|requirements|guidelines|prompt)\s*[:\uff1a]"
+    r"|[^\n]{0,40}?\b(?:questions?|answers?|articles?)\s+(?:should|must)\b)",
+    re.I,
+)
+# "[/ARTICLE]", "[/QA]": a bracket tag closing a section, never text.
+_CLOSING_BRACKET_TAG = re.compile(r"\[/(?!INST\])[A-Za-z][A-Za-z _&-]{0,29}\]")
 _NOTE = re.compile(
     r"^\(?(?:notes?\b|please note|these (?:questions|qa|q&a|pairs|answers)|this (?:article|set|format)|"
     r"the (?:above|questions|answers|article)\b|all (?:questions|answers|of the)|each (?:question|answer)|"
@@ -847,6 +857,7 @@ def _article_text(lines: list[str]) -> str:
             current = []
 
     first_content = True
+    restating = False  # inside the task the model wrote back before the article
     titled = False  # the article's title was given (a first heading, or "Article: <title>")
     setext = {i for i in range(len(lines) - 1)
               if lines[i + 1][:1] in "=-" and lines[i].strip() and _SETEXT.match(lines[i + 1]) and not _RULE.match(lines[i])}
@@ -866,6 +877,7 @@ def _article_text(lines: list[str]) -> str:
             continue
         if not raw.strip() or _RULE.match(raw) or _FENCE.match(raw):
             close()
+            restating = False
             continue
         body = _unbullet(_QUOTE.sub("", raw) if ">" in raw else raw)[0]
         clean = _demark(body)
@@ -873,8 +885,14 @@ def _article_text(lines: list[str]) -> str:
                               or _INSTRUCTION.match(clean) and len(clean) < 800
                               or _REFUSAL.match(clean) and len(clean) < 300):
             first_content = False  # "Sure! Here is ...", the task restated, an apology: not the article
+            restating = bool(_INSTRUCTION.match(clean))
             continue
-        first_content = False
+        if not paragraphs and not current and _RESTATED.match(clean) and len(clean) < 400:
+            first_content, restating = False, True  # "Task: ...", "Criteria:", "1: The question should ..."
+            continue
+        if restating and not paragraphs and not current and (_is_item(raw, clean) or clean.endswith(":")):
+            continue  # the restated task's own list
+        first_content = restating = False
         label = _ARTICLE_LABEL.match(clean) if len(clean) < 60 or ":" in clean[:80] or "\uff1a" in clean[:80] else None
         if label:
             rest = (label["rest"] or "").strip()
