@@ -278,6 +278,13 @@ def multiple_choice(article, pairs, lang, distractors, answer_style="letter_text
     return f"{article}\n\n{qa_header}:\n\n" + "\n\n".join(out)
 
 
+def bare(article, pairs, lang, bold=False):
+    """No labels and no numbers: each question on its line, its answer (maybe bold) on the next.
+    Read as pairs from the structure alone, so the generator gives it two pairs or more."""
+    answer = "**{}**" if bold else "{}"
+    return f"{article}\n\n" + "\n\n".join(f"{q}\n{answer.format(a)}" for q, a in pairs)
+
+
 def interleaved(paragraphs, pairs, lang):
     """Paragraph, its pairs, next paragraph, its pairs ...: the article is the paragraphs together."""
     q_label, a_label, *_ = LANGUAGES[lang]
@@ -340,7 +347,7 @@ def layouts(draw):
     pairs = draw(qa_pairs(LANGUAGES[lang][4], spanish_opening=lang == "es" and draw(st.booleans())))
     kind = draw(st.sampled_from(["labels", "table", "json", "jsonl", "yaml", "xml", "brackets", "separators", "csv",
                                  "toml", "blocks", "decorated", "titled", "wrapped", "rich_article", "multiple_choice",
-                                 "interleaved", "own_lines", "html_list", "mixed_labels"]))
+                                 "interleaved", "own_lines", "html_list", "mixed_labels", "bare"]))
     expected = list(pairs)
     context = article
     if kind == "rich_article":
@@ -357,6 +364,8 @@ def layouts(draw):
             context = article = "\n\n".join(paragraphs[: len(pairs)])
             paragraphs = paragraphs[: len(pairs)]
         text = interleaved(paragraphs, pairs, lang)
+    elif kind == "bare" and len(pairs) >= 2:
+        text = bare(article, pairs, lang, draw(st.booleans()))
     elif kind == "own_lines":
         text = own_lines(article, pairs, lang, draw(st.sampled_from(["q1", "no", "slash"])))
     elif kind == "html_list":

@@ -148,6 +148,10 @@ CASES = {
         "Task: Write a Wikipedia article related to this image.\nCriteria:\n1: The question should refer to the image.\n"
         f"2: The answer should be a single word or phrase.\n\n{ART}\n\nQ: When was the bridge built?\nA: 1333", ART,
         qa(("When was the bridge built?", "1333"))),
+    "bare_pairs_bold_answers": (f"{ART}\n\nWhen was the bridge built?\n**1333**\n\nWhich river does it span?\n**Reuss**",
+                                ART, BRIDGE),
+    "rhetorical_question_in_article_is_not_a_pair": (
+        f"Why was the bridge built?\n{ART}", f"Why was the bridge built? {ART}", []),
     "html_ordered_list": (
         f"<p>{ART}</p><ol><li><strong>Question:</strong> When was the bridge built? <strong>Answer:</strong> 1333</li>"
         "<li><strong>Question:</strong> Which river does it span? <strong>Answer:</strong> Reuss</li></ol>", ART, BRIDGE),

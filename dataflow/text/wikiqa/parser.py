@@ -943,6 +943,29 @@ def _qa_start(lines: list[str]) -> int | None:
     return None
 
 
+def _bare_pairs_start(lines: list[str]) -> int | None:
+    """Pairs with no label or number at all: a short line ending with a question mark, then a short
+    line that is no question, twice or more (once, when nothing follows). The first such question."""
+    found: list[int] = []
+    content = [i for i, raw in enumerate(lines) if raw.strip()]
+    for n, i in enumerate(content[:-1]):
+        question = _demark(lines[i])
+        if len(question) > 200 or not _ends_question(question) or _has_qmark(question[:-1]):
+            continue
+        answer = _demark(lines[content[n + 1]])
+        if answer and len(answer) <= 100 and not _has_qmark(answer) and not _SENTENCE_BREAK.search(answer):
+            found.append(n)
+    if not found:
+        return None
+    last_answer = _demark(lines[content[found[0] + 1]])
+    if len(found) >= 2 or (found[0] + 2 == len(content) and not last_answer.endswith(".")):
+        return content[found[0]]
+    return None
+
+
+_SENTENCE_BREAK = re.compile(r"[.!。！]\s+\S")  # two sentences: prose, not a short answer
+
+
 _ARTICLE_HINT = re.compile(rf"(?i:article|wiki|context|passage|{_alt(V.ARTICLE_HEADERS_ZH)})")
 
 
@@ -1003,6 +1026,8 @@ def parse_wiki_qa(text: Any) -> dict:
         lines = text.split("\n")
         table = _find_table(lines)
         start = _qa_start(lines)
+        if start is None and table is None:
+            start = _bare_pairs_start(lines)
         if table is not None:
             t_start, t_end, table_pairs = table
             header_start = min(start, t_start) if start is not None else t_start
