@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from dataflow.errors import ServingError
-from dataflow.io.families import family_of, image_bounds, read_processor_config
+from dataflow.io.families import QWEN_VL_MODEL_TYPES, family_of, image_bounds, read_processor_config
 from dataflow.io.images import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, IMAGE_ID_KEY, DecodedImageCache, load_image
 
 logger = logging.getLogger(__name__)
 _PROCESSOR_LOCK = threading.RLock()
 
-QWEN_VL_MODEL_TYPES = {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,6 +56,7 @@ class ChatAdapter:
     min_pixels: int | None = DEFAULT_MIN_PIXELS
     max_pixels: int | None = DEFAULT_MAX_PIXELS
     tokens_scale_with_pixels: bool = False  # one token per factor x factor pixels (Qwen-VL)
+    bounds_rule: str = ""  # how the family's bounds were read from the checkpoint
     _processor: Any = field(default=None, repr=False)
 
     @property
@@ -138,4 +138,4 @@ def adapter_for(model_dir: str | Path, min_pixels: int | None = None, max_pixels
     if low is not None and high is not None and low > high:
         raise ServingError(f"min_pixels ({low}) is larger than max_pixels ({high})")
     return ChatAdapter(str(model_dir), model_type, factor=bounds.factor, min_pixels=low, max_pixels=high,
-                       tokens_scale_with_pixels=bounds.tokens_scale_with_pixels)
+                       tokens_scale_with_pixels=bounds.tokens_scale_with_pixels, bounds_rule=bounds.rule)

@@ -144,6 +144,10 @@ FAMILIES: dict[str, Family] = {f.model_type: f for f in [
 ]}
 
 
+# The Qwen-VL families: their processors take min/max pixel bounds (vLLM's mm_processor_kwargs).
+QWEN_VL_MODEL_TYPES = frozenset(name for name, family in FAMILIES.items() if family.bounds is _qwen)
+
+
 def read_processor_config(model_dir: str | Path) -> dict:
     """The checkpoint's image-processor settings (``preprocessor_config.json`` or the processor's)."""
     model_dir = Path(model_dir)

@@ -76,21 +76,19 @@ def _local_folder(name_or_path: str, cache_dir: str | None) -> str:
 def check_model(name_or_path: str, cache_dir: str | None = None) -> ModelReport:
     """Describe the checkpoint at ``name_or_path`` (a folder, or a Hub id: its config files only)."""
     from dataflow.io.adapters import adapter_for, read_model_config
-    from dataflow.io.families import family_of, image_bounds, read_processor_config
+    from dataflow.io.families import family_of
     from dataflow.io.messages import build_messages
 
     folder = _local_folder(str(name_or_path), cache_dir)
     config = read_model_config(folder)
-    model_type = str(config.get("model_type", ""))
-    family = family_of(model_type)
-    bounds = image_bounds(model_type, config, read_processor_config(folder))
     adapter = adapter_for(folder)
+    family = family_of(adapter.model_type)
     area = f"{adapter.min_pixels or 1}..{adapter.max_pixels} pixels" if adapter.max_pixels else "unbounded"
-    sides = f", sides multiples of {bounds.factor}" if bounds.factor > 1 else ""
+    sides = f", sides multiples of {adapter.factor}" if adapter.factor > 1 else ""
     report = ModelReport(
-        path=folder, model_type=model_type, architectures=list(config.get("architectures") or []),
+        path=folder, model_type=adapter.model_type, architectures=list(config.get("architectures") or []),
         family=family.name if family else None, tested=list(family.tested) if family else [],
-        bounds=f"{area}{sides} ({bounds.rule})", caveat=family.caveat if family else "",
+        bounds=f"{area}{sides} ({adapter.bounds_rule})", caveat=family.caveat if family else "",
     )
     try:
         processor = adapter.processor

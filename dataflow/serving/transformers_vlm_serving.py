@@ -192,7 +192,7 @@ class LocalModelVLMServing_transformers(LocalVLMServingBase):
         # An answer ends at its first end-of-sequence token; generate() pads finished rows after it.
         # The pad token itself is no stop: a model may emit it (random weights do), and min_tokens
         # does not hold it back.
-        stop_ids = {i for i in (tokenizer.eos_token_id,) if i is not None}
+        stop_ids = {tokenizer.eos_token_id} - {None}
         gen_eos = getattr(self.model.generation_config, "eos_token_id", None)
         stop_ids.update(gen_eos if isinstance(gen_eos, list) else ([gen_eos] if gen_eos is not None else []))
         results = []

@@ -158,13 +158,20 @@ def _tiny_config(config_class: Any, ids: dict, vocab_size: int, max_position_emb
     )
 
 
-def _special_token_ids(ids: dict) -> dict:
-    """The model config's special-token ids, from the tokenizer's."""
+def vision_token_ids(ids: dict) -> dict:
+    """A Qwen-VL config's image/video token ids, from the tokenizer's."""
     return {
         "image_token_id": ids["<|image_pad|>"],
         "video_token_id": ids["<|video_pad|>"],
         "vision_start_token_id": ids["<|vision_start|>"],
         "vision_end_token_id": ids["<|vision_end|>"],
+    }
+
+
+def _special_token_ids(ids: dict) -> dict:
+    """The model config's special-token ids, from the tokenizer's."""
+    return {
+        **vision_token_ids(ids),
         "bos_token_id": ids["<|endoftext|>"],
         "eos_token_id": ids["<|im_end|>"],
         "pad_token_id": ids["<|endoftext|>"],

@@ -125,17 +125,8 @@ _CHATML = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
 # -- configurations ---------------------------------------------------------------------------
 
-def _text(ids: dict, vocab: int, **overrides: Any) -> dict:
+def _text(vocab: int, **overrides: Any) -> dict:
     return {"vocab_size": vocab, "max_position_embeddings": 8192, **_TEXT, **overrides}
-
-
-def _qwen_ids(ids: dict) -> dict:
-    return {
-        "image_token_id": ids["<|image_pad|>"],
-        "video_token_id": ids["<|video_pad|>"],
-        "vision_start_token_id": ids["<|vision_start|>"],
-        "vision_end_token_id": ids["<|vision_end|>"],
-    }
 
 
 def _qwen2_vl_config(ids: dict, vocab: int) -> Any:
@@ -143,11 +134,11 @@ def _qwen2_vl_config(ids: dict, vocab: int) -> Any:
 
     mrope = {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [8, 12, 12]}
     return Qwen2VLConfig(
-        text_config=_text(ids, vocab, rope_parameters=mrope, rope_scaling={"type": "mrope", "mrope_section": [8, 12, 12]},
+        text_config=_text(vocab, rope_parameters=mrope, rope_scaling={"type": "mrope", "mrope_section": [8, 12, 12]},
                           bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"]),
         vision_config={"depth": 2, "embed_dim": 64, "hidden_size": 2 * HEAD_DIM, "mlp_ratio": 2, "num_heads": 2,
                        "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2},
-        tie_word_embeddings=False, **_qwen_ids(ids),
+        tie_word_embeddings=False, **_qwen.vision_token_ids(ids),
     )
 
 
@@ -162,12 +153,12 @@ def _qwen3_vl_config(ids: dict, vocab: int) -> Any:
 
     mrope = {"rope_type": "default", "rope_theta": 5000000.0, "mrope_section": [12, 10, 10], "mrope_interleaved": True}
     return Qwen3VLConfig(
-        text_config=_text(ids, vocab, rope_parameters=mrope,
+        text_config=_text(vocab, rope_parameters=mrope,
                           bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"]),
         vision_config={"depth": 2, "hidden_size": 64, "intermediate_size": 128, "num_heads": 2, "patch_size": 16,
                        "spatial_merge_size": 2, "temporal_patch_size": 2, "out_hidden_size": 2 * HEAD_DIM,
                        "num_position_embeddings": 144, "deepstack_visual_indexes": [0]},
-        tie_word_embeddings=False, **_qwen_ids(ids),
+        tie_word_embeddings=False, **_qwen.vision_token_ids(ids),
     )
 
 
@@ -180,7 +171,7 @@ def _gemma3_config(ids: dict, vocab: int) -> Any:
     from transformers import Gemma3Config
 
     return Gemma3Config(
-        text_config=_text(ids, vocab, model_type="gemma3_text", sliding_window=128, query_pre_attn_scalar=HEAD_DIM,
+        text_config=_text(vocab, model_type="gemma3_text", sliding_window=128, query_pre_attn_scalar=HEAD_DIM,
                           bos_token_id=ids["<bos>"], eos_token_id=[ids["<eos>"], ids["<end_of_turn>"]],
                           pad_token_id=ids["<pad>"]),
         vision_config={**_SIGLIP, "model_type": "siglip_vision_model", "image_size": _GEMMA3_IMAGE},
@@ -197,7 +188,7 @@ def _idefics3_config(ids: dict, vocab: int) -> Any:
     from transformers import Idefics3Config
 
     return Idefics3Config(
-        text_config=_text(ids, vocab, model_type="llama", bos_token_id=ids["<|im_start|>"],
+        text_config=_text(vocab, model_type="llama", bos_token_id=ids["<|im_start|>"],
                           eos_token_id=ids["<end_of_utterance>"], pad_token_id=ids["<|endoftext|>"]),
         vision_config={**_SIGLIP, "image_size": _IDEFICS3_TILE},
         scale_factor=2, image_token_id=ids["<image>"], pad_token_id=ids["<|endoftext|>"], tie_word_embeddings=False,
@@ -212,7 +203,7 @@ def _llava_onevision_config(ids: dict, vocab: int) -> Any:
     from transformers import LlavaOnevisionConfig
 
     return LlavaOnevisionConfig(
-        text_config=_text(ids, vocab, model_type="qwen2", bos_token_id=ids["<|endoftext|>"],
+        text_config=_text(vocab, model_type="qwen2", bos_token_id=ids["<|endoftext|>"],
                           eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"]),
         vision_config={**_SIGLIP, "model_type": "siglip_vision_model", "image_size": _LLAVA_TILE},
         image_token_index=ids["<image>"], video_token_index=ids["<video>"],
@@ -229,7 +220,7 @@ def _internvl_config(ids: dict, vocab: int) -> Any:
     from transformers import InternVLConfig
 
     return InternVLConfig(
-        text_config=_text(ids, vocab, model_type="qwen2", bos_token_id=ids["<|endoftext|>"],
+        text_config=_text(vocab, model_type="qwen2", bos_token_id=ids["<|endoftext|>"],
                           eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"]),
         vision_config={"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
                        "image_size": [_INTERNVL_TILE, _INTERNVL_TILE], "patch_size": [14, 14]},

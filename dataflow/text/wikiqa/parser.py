@@ -548,12 +548,12 @@ class _QAReader:
             current.answer.append(text)
         return True
 
-    def on_plain(self, text: str, after_blank: bool, raw: str = "") -> bool:
+    def on_plain(self, text: str, after_blank: bool, raw: str) -> bool:
         current = self.current
         if current is not None and (current.answer or self.pairs) and _NOTE.match(text):
             return False
         if (current is None or current.answer) and _has_qmark(text):
-            separated = _separated_pair(raw.strip() or text)  # the raw line: a tab may be the separator
+            separated = _separated_pair(raw.strip())  # the raw line: a tab may be the separator
             if separated:
                 self.start(_demark(separated["q"]), _demark(separated["a"]))
                 return True
