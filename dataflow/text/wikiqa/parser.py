@@ -82,7 +82,32 @@ _NUMBER = re.compile(
 )
 _RULE = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:=\s*){3,})\s*$")
 _FENCE = re.compile(r"^\s*```")
-_WS = re.compile(r"\s+")
+
+# The characters each line pattern can start with (after indentation): most lines start with a
+# letter, and a set lookup spares them the patterns that cannot match.
+_NUMBER_LEADS = frozenset("(0123456789#N№abcdefghIVX")
+_MARK_LEADS = frozenset("-*_=`")  # rules and fences
+_HEADING_LEADS = frozenset("#*_=")  # "#" headings, bold lines, wiki "== headings =="
+_OPTION_LEADS = frozenset("-*([ABCDEFGHabcdefgh")
+
+
+def _lead(raw: str) -> str:
+    """The first character of ``raw`` after its indentation ("" for a blank line)."""
+    first = raw[:1]
+    return raw.lstrip()[:1] if first.isspace() else first
+
+
+def _is_rule(raw: str, lead: str) -> bool:
+    """A horizontal rule or a code fence line: a separator, never text."""
+    return lead in _MARK_LEADS and (_RULE.match(raw) is not None or _FENCE.match(raw) is not None)
+
+
+def _numbered(text: str, lead: str) -> re.Match | None:
+    return _NUMBER.match(text) if lead in _NUMBER_LEADS else None
+
+
+def _bulleted(raw: str, lead: str) -> bool:
+    return (lead in "-*+" or not lead.isascii()) and _BULLET.match(raw) is not None
 
 
 def _demark(text: str) -> str:
@@ -102,13 +127,26 @@ def _demark(text: str) -> str:
             text = _ITALIC_UNDERSCORE.sub(r"\1", text)
     if "`" in text:
         text = text.replace("`", "")
+    return _squeeze(text)
+
+
+_ASCII_WS = ("  ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+
+
+def _squeeze(text: str) -> str:
+    """``text`` with runs of whitespace made one space and its ends stripped."""
+    # Splitting and joining a long line costs more than looking for the characters that need it:
+    # most ASCII lines have single spaces only.
+    if text.isascii() and text[:1] != " " and text[-1:] != " " and not any(map(text.__contains__, _ASCII_WS)):
+        return text
     return " ".join(text.split())
 
 
 def _normalize(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ZERO_WIDTH.sub("", text)
-    text = text.replace("\u00a0", " ")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():  # zero-width and non-breaking spaces are not ASCII
+        text = _ZERO_WIDTH.sub("", text).replace("\u00a0", " ")
     return text.strip()
 
 
@@ -134,21 +172,28 @@ _ECHOED_TURN = re.compile(
 
 def _strip_wrappers(text: str) -> str:
     """Chat-template tokens, echoed prompts and reasoning blocks out; HTML markup to lines and markdown."""
+    # Each pattern runs only when the text holds what it looks for: a scan of the whole text by a
+    # regular expression costs more than a substring test.
     if "<" in text or "[" in text:
-        text = _ECHOED_TURN.sub("", text)
-        text = _SPECIAL_TOKENS.sub("", text)
+        lower = text.lower()
+        if "[inst]" in lower or "<|im_start|>" in lower or "<start_of_turn>" in lower:
+            text = _ECHOED_TURN.sub("", text)
+        if "<" in text or "[inst]" in lower or "[/inst]" in lower:
+            text = _SPECIAL_TOKENS.sub("", text)
         if "[/" in text:
             text = _CLOSING_BRACKET_TAG.sub("", text)
-        # A reasoning block is drafts, never the answer: without its opening tag, all before the
-        # close is reasoning; without its closing tag (cut off), all after the opening.
-        text = _THINK.sub("", text)
-        close = list(_THINK_CLOSE.finditer(text))
-        if close:
-            text = text[close[-1].end() :]
-        opened = _THINK_OPEN.search(text)
-        if opened:
-            text = text[: opened.start()]
-        if _HTML_TAG.search(text) and not structured.has_qa_tags(text):  # <q>/<a> tags are data, not HTML
+        lower = text.lower()
+        if "<think" in lower or "</think" in lower:
+            # A reasoning block is drafts, never the answer: without its opening tag, all before the
+            # close is reasoning; without its closing tag (cut off), all after the opening.
+            text = _THINK.sub("", text)
+            close = list(_THINK_CLOSE.finditer(text))
+            if close:
+                text = text[close[-1].end() :]
+            opened = _THINK_OPEN.search(text)
+            if opened:
+                text = text[: opened.start()]
+        if "<" in text and _HTML_TAG.search(text) and not structured.has_qa_tags(text):  # <q>/<a> tags are data, not HTML
             text = _HTML_HEADING_OPEN.sub("\n## ", text)
             text = _HTML_LI_OPEN.sub("\n- ", text)
             text = _HTML_BOLD.sub("**", text)
@@ -212,6 +257,7 @@ _INLINE_ANSWER = re.compile(
 )
 _ANNOTATION = re.compile(rf"^(?i:{_alt(V.ANNOTATION_LABELS)}){_PAREN}\s*[:\uff1a]")
 _REFERENCES = re.compile(rf"^(?i:{_alt(V.REFERENCE_HEADERS)})\s*[:\uff1a]?$")
+_REFERENCES_LONGEST = max(map(len, V.REFERENCE_HEADERS)) + 2  # a header, a space and a colon (demarked text)
 
 
 _GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
@@ -224,7 +270,9 @@ def _ends_question(text: str) -> bool:
 
 def _has_qmark(text: str) -> bool:
     """A question mark of any script is in ``text`` (Greek writes ";")."""
-    return any(m in text for m in _QMARKS) or (";" in text and bool(_GREEK.search(text)))
+    if text.isascii():
+        return "?" in text
+    return any(map(text.__contains__, _QMARKS)) or (";" in text and bool(_GREEK.search(text)))
 
 
 _ARTICLE_LABEL = re.compile(
@@ -281,6 +329,7 @@ _QA_TAIL_TOPIC = {"article", "text", "passage", "image", "above", "context", "wi
 
 
 _QA_HEADERS_ZH = frozenset(V.QA_HEADERS_ZH)
+_WORD = re.compile(r"[a-z]+")
 _QA_HEADERS = frozenset(h.replace(" ", "") for h in V.QA_HEADERS)
 
 
@@ -292,7 +341,10 @@ def _is_qa_header(clean: str) -> bool:
         bare = clean.strip("[]() ").rstrip(":\uff1a ").replace(" ", "")
         if bare in _QA_HEADERS_ZH or bare.lower() in _QA_HEADERS:
             return True
-    tokens = re.findall(r"[a-z]+", clean.lower())
+    lower = clean.lower()
+    if "q" not in lower:  # every English header names questions, Q&A, QA or FAQ
+        return False
+    tokens = _WORD.findall(lower)
     for i, token in enumerate(tokens):  # drop "based on the article" and similar tails
         if token in _QA_TAIL and i > 0:
             if not _QA_TAIL_TOPIC.intersection(tokens[i:]) or len(tokens) > 12:
@@ -326,7 +378,7 @@ class _Line:
         body = _QUOTE.sub("", raw) if ">" in raw else raw
         body, self.bulleted = _unbullet(body)
         clean = _demark(body)
-        number = _NUMBER.match(clean)
+        number = _numbered(clean, clean[:1])
         self.numbered = bool(number)
         self.sublevel = bool(number and number.group(2))  # "1.1", "2.3": an item under a group title
         if number:
@@ -335,9 +387,10 @@ class _Line:
         self.text = clean
         if not clean:
             self.kind = "empty"
-        elif _REFERENCES.match(clean):
+        elif len(clean) <= _REFERENCES_LONGEST and _REFERENCES.match(clean):
             self.kind = "references"
-        elif _ANNOTATION.match(clean) and not _Q_LABEL.match(clean) and not _A_LABEL.match(clean):
+        elif (":" in clean or "\uff1a" in clean) and _ANNOTATION.match(clean) and not _Q_LABEL.match(clean) \
+                and not _A_LABEL.match(clean):
             self.kind = "annotation"
         elif _is_qa_header(clean):
             self.kind = "header"
@@ -414,10 +467,10 @@ class _Pair:
         self.options: dict[str, str] = {}  # multiple-choice options by lower-case letter
 
     def q_text(self) -> str:
-        return _WS.sub(" ", " ".join(self.question)).strip()
+        return _squeeze(" ".join(self.question))
 
     def a_text(self) -> str:
-        items = [_WS.sub(" ", a).strip() for a in self.answer or []]
+        items = [_squeeze(a) for a in self.answer or []]
         text = (", " if self.listed else " ").join(a for a in items if a).strip()
         if self.options:
             if not text:  # options and no answer label: the items are the answer list
@@ -458,7 +511,8 @@ class _QAReader:
         self.current = pair
 
     def feed(self, k: int, raw: str) -> bool:
-        if not raw.strip() or _RULE.match(raw) or _FENCE.match(raw):
+        lead = _lead(raw)
+        if not lead or _is_rule(raw, lead):
             if self.current is not None and self.current.answer:
                 self.blank_after_answer = True
             return True
@@ -500,7 +554,7 @@ class _QAReader:
         current = self.current
         if current is None or current.answer or self.answer_queue:
             return False
-        option = _OPTION.match(raw)
+        option = _OPTION.match(raw) if _lead(raw) in _OPTION_LEADS else None
         if option is None or _has_qmark(option[2]) or _Q_LABEL.match(option[2]) or _A_LABEL.match(option[2]):
             return False
         letter = option[1].lower()
@@ -626,12 +680,22 @@ def _prose(lines: list[str]) -> list[str]:
     return out
 
 
-_TERMINAL = re.compile(r"[.!?)\]\"'”’»。！？]$")
-_DANGLING = re.compile(
-    r"(?:[,:;(\-\u2013\u2014/&]|\b(?:the|a|an|of|and|or|to|in|on|with|for|by|at|from|is|was|were|are|"
-    r"which|that|as|its|their|his|her|this|these|during|between|into|than|but))$",
-    re.I,
+_TERMINAL = tuple(".!?)]\"'”’»。！？")  # what a finished answer ends with
+_DANGLING_MARKS = tuple(",:;(-\u2013\u2014/&")
+_DANGLING_WORDS = frozenset(
+    "the a an of and or to in on with for by at from is was were are which that as its their his her this these "
+    "during between into than but".split()
 )
+
+
+def _dangling(answer: str) -> bool:
+    """``answer`` ends mid-sentence (a comma, a dash, "the", "of"...): cut off by the token limit."""
+    if answer.endswith(_DANGLING_MARKS):
+        return True
+    start = len(answer)
+    while start and (answer[start - 1].isalnum() or answer[start - 1] == "_"):
+        start -= 1  # the last word
+    return answer[start:].lower() in _DANGLING_WORDS
 
 
 _CITATION = re.compile(
@@ -674,11 +738,11 @@ def _finish_pairs(raw_pairs: list[tuple[str, str]]) -> list[dict]:
     if pairs:
         q, a = pairs[-1]
         others = [x for _, x in pairs[:-1] if x]
-        punctuated = sum(1 for x in others if _TERMINAL.search(x))
+        punctuated = sum(1 for x in others if x.endswith(_TERMINAL))
         truncated = (
             not a
-            or _DANGLING.search(a) is not None
-            or (len(others) >= 2 and punctuated >= 0.75 * len(others) and not _TERMINAL.search(a))
+            or _dangling(a)
+            or (len(others) >= 2 and punctuated >= 0.75 * len(others) and not a.endswith(_TERMINAL))
         )
         if truncated:
             pairs = pairs[:-1]
@@ -816,6 +880,14 @@ def _try_structured(text: str) -> dict | None:
 # ------------------------------------------------------------------------------------------
 _SETEXT = re.compile(r"^\s*(?:={3,}|-{3,})\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?:(?!\1).)+\1\s*:?\s*$")
+
+
+def _bold_line(raw: str) -> bool:
+    """A line that is all bold ("**Title**", "__Title__:"): a heading."""
+    end = raw.rstrip()
+    if end.endswith(":"):
+        end = end[:-1].rstrip()
+    return end.endswith(("**", "__")) and _BOLD_LINE.match(raw) is not None
 _WIKI_HEADING = re.compile(r"^\s*(=+)\s*[^=].*?\s*\1\s*$")
 
 
@@ -830,7 +902,8 @@ _KEY_VALUE = re.compile(r"^[^\W\d_][^:\n]{0,30}[:\uff1a]\s*\S")
 
 def _is_item(raw: str, clean: str) -> bool:
     """A list item or key-value line: it keeps its own line in the article."""
-    if _BULLET.match(raw) or _NUMBER.match(raw):
+    lead = _lead(raw)
+    if _bulleted(raw, lead) or _numbered(raw, lead):
         return True
     match = _KEY_VALUE.match(clean)
     return bool(match) and len(clean.split(":", 1)[0].split()) <= 4 and len(clean) < 160
@@ -860,9 +933,10 @@ def _article_text(lines: list[str]) -> str:
     restating = False  # inside the task the model wrote back before the article
     titled = False  # the article's title was given (a first heading, or "Article: <title>")
     setext = {i for i in range(len(lines) - 1)
-              if lines[i + 1][:1] in "=-" and lines[i].strip() and _SETEXT.match(lines[i + 1]) and not _RULE.match(lines[i])}
+              if lines[i + 1][:1] in ("=", "-") and lines[i].strip() and _SETEXT.match(lines[i + 1]) and not _RULE.match(lines[i])}
     for k, raw in enumerate(lines):
-        if k in setext or _HEADING.match(raw) or _BOLD_LINE.match(raw) or _WIKI_HEADING.match(raw):
+        lead = _lead(raw)
+        if k in setext or lead in _HEADING_LEADS and (_HEADING.match(raw) or _bold_line(raw) or _WIKI_HEADING.match(raw)):
             close()
             # The first heading above the article is its title, not its text; the headings after
             # it are the article's own section headings.
@@ -875,7 +949,7 @@ def _article_text(lines: list[str]) -> str:
                     paragraphs.append([(heading, True)])
                 titled = True
             continue
-        if not raw.strip() or _RULE.match(raw) or _FENCE.match(raw):
+        if not lead or _is_rule(raw, lead):
             close()
             restating = False
             continue
@@ -922,7 +996,8 @@ def _qa_start(lines: list[str]) -> int | None:
     """Index of the first line of the QA section, or None for article-only output."""
     in_references = False
     for i, raw in enumerate(lines):
-        if not raw.strip() or _RULE.match(raw):
+        lead = _lead(raw)
+        if not lead or lead in _MARK_LEADS and _RULE.match(raw):
             continue
         line = _line(raw)
         if line.kind == "references":
@@ -936,7 +1011,7 @@ def _qa_start(lines: list[str]) -> int | None:
                 continue
         if line.kind == "text" and line.numbered and _has_qmark(line.text):
             return i
-        if line.kind == "text" and _BOLD_LINE.match(raw.strip()) and _ends_question(line.text):
+        if line.kind == "text" and _bold_line(raw.strip()) and _ends_question(line.text):
             return i
         if line.kind == "text" and _has_qmark(line.text) and _separated_pair(raw.strip()):
             return i
@@ -966,7 +1041,7 @@ def _bare_pairs_start(lines: list[str]) -> int | None:
 _SENTENCE_BREAK = re.compile(r"[.!。！]\s+\S")  # two sentences: prose, not a short answer
 
 
-_ARTICLE_HINT = re.compile(rf"(?i:article|wiki|context|passage|{_alt(V.ARTICLE_HEADERS_ZH)})")
+_ARTICLE_HINTS = ("article", "wiki", "context", "passage", *V.ARTICLE_HEADERS_ZH)
 
 
 def _article_after(lines: list[str], start: int) -> int | None:
@@ -976,14 +1051,16 @@ def _article_after(lines: list[str], start: int) -> int | None:
         raw = lines[i]
         if not raw.strip():
             continue
-        if in_references and (_BULLET.match(raw) or _NUMBER.match(raw)):
+        lead = _lead(raw)
+        if in_references and (_bulleted(raw, lead) or _numbered(raw, lead)):
             continue
         in_references = False
         stripped = raw.strip()
         if len(stripped) < 40 and _REFERENCES.match(_demark(stripped)):
             in_references = True  # "Sources:\n- Wikipedia": a source, not the article's header
             continue
-        if not _ARTICLE_HINT.search(raw):
+        lower = raw.lower()
+        if not any(map(lower.__contains__, _ARTICLE_HINTS)):
             continue
         clean = _demark(_unbullet(_QUOTE.sub("", raw))[0])
         label = _ARTICLE_LABEL.match(clean)
