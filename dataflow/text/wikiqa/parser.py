@@ -130,14 +130,11 @@ def _demark(text: str) -> str:
     return _squeeze(text)
 
 
-_ASCII_WS = ("  ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
-
-
 def _squeeze(text: str) -> str:
     """``text`` with runs of whitespace made one space and its ends stripped."""
-    # Splitting and joining a long line costs more than looking for the characters that need it:
-    # most ASCII lines have single spaces only.
-    if text.isascii() and text[:1] != " " and text[-1:] != " " and not any(map(text.__contains__, _ASCII_WS)):
+    # Splitting and joining a long line costs more than looking for what needs it: most lines are
+    # printable ASCII (no tabs, newlines or other control characters) with single spaces only.
+    if text.isascii() and text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         return text
     return " ".join(text.split())
 
@@ -803,65 +800,6 @@ def _find_table(lines: list[str]) -> tuple[int, int, list[tuple[str, str]]] | No
     return None
 
 
-_JSON_QA_KEY = re.compile(r'"(?:q|question|questions|qas|qa|qa_pairs)"\s*:', re.I)
-_FENCED = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n(.*?)\n?```", re.S)
-_CONTEXT_KEYS = ("context", "article", "wikipedia_article", "wikipedia article", "wiki_article", "passage", "text", "content")
-_QAS_KEYS = (
-    "qas",
-    "qa_pairs",
-    "qa",
-    "question_answer_pairs",
-    "questions_and_answers",
-    "question_answers",
-    "questions",
-    "pairs",
-)
-
-
-def _lower_keys(obj: dict) -> dict:
-    return {str(k).strip().lower().replace("-", "_"): v for k, v in obj.items()}
-
-
-def _text_of(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_text_of(v) for v in value if v is not None)
-    if isinstance(value, dict):
-        lowered = _lower_keys(value)
-        for key in ("content", "text", "body", "article"):
-            if key in lowered:
-                return _text_of(lowered[key])
-        return ""
-    return "" if value is None else str(value)
-
-
-def _qas_from_json(items: Any) -> list[tuple[str, str]] | None:
-    if not isinstance(items, list):
-        return None
-    pairs = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        lowered = _lower_keys(item)
-        q = next((lowered[k] for k in ("question", "q") if k in lowered), None)
-        a = next((lowered[k] for k in ("answer", "a", "answers") if k in lowered), None)
-        if q is not None and a is not None:
-            pairs.append((_demark(_text_of(q)), _demark(_text_of(a))))
-    return pairs
-
-
-def _parse_json_payload(payload: Any) -> tuple[str | None, list[tuple[str, str]] | None]:
-    if isinstance(payload, list):
-        return None, _qas_from_json(payload)
-    if not isinstance(payload, dict):
-        return None, None
-    lowered = _lower_keys(payload)
-    context = next((_text_of(lowered[k]) for k in _CONTEXT_KEYS if k in lowered), None)
-    qas = next((_qas_from_json(lowered[k]) for k in _QAS_KEYS if k in lowered), None)
-    return context, qas
-
-
 def _try_structured(text: str) -> dict | None:
     """``{context, qas}`` from a JSON, JSON Lines, YAML, TOML or XML-like block, when the text holds one."""
     found = structured.extract(text)
@@ -1041,7 +979,8 @@ def _bare_pairs_start(lines: list[str]) -> int | None:
 _SENTENCE_BREAK = re.compile(r"[.!。！]\s+\S")  # two sentences: prose, not a short answer
 
 
-_ARTICLE_HINTS = ("article", "wiki", "context", "passage", *V.ARTICLE_HEADERS_ZH)
+_ARTICLE_HINTS = ("article", "wiki", "context", "passage")
+_ARTICLE_HINTS_ZH = _ARTICLE_HINTS + tuple(V.ARTICLE_HEADERS_ZH)
 
 
 def _article_after(lines: list[str], start: int) -> int | None:
@@ -1060,7 +999,7 @@ def _article_after(lines: list[str], start: int) -> int | None:
             in_references = True  # "Sources:\n- Wikipedia": a source, not the article's header
             continue
         lower = raw.lower()
-        if not any(map(lower.__contains__, _ARTICLE_HINTS)):
+        if not any(map(lower.__contains__, _ARTICLE_HINTS if lower.isascii() else _ARTICLE_HINTS_ZH)):
             continue
         clean = _demark(_unbullet(_QUOTE.sub("", raw))[0])
         label = _ARTICLE_LABEL.match(clean)
@@ -1101,7 +1040,7 @@ def parse_wiki_qa(text: Any) -> dict:
     result = _try_structured(text)
     if result is None:
         lines = text.split("\n")
-        table = _find_table(lines)
+        table = _find_table(lines) if "|" in text else None
         start = _qa_start(lines)
         if start is None and table is None:
             start = _bare_pairs_start(lines)

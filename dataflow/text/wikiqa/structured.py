@@ -19,7 +19,7 @@ from dataflow.text.wikiqa import vocabulary as V
 
 Pairs = list[tuple[str, str]]
 
-_FENCED = re.compile(r"```[ \t]*(?P<lang>[A-Za-z]*)[ \t]*\n(?P<body>.*?)(?:\n```|\Z)", re.S)
+_FENCE_OPEN = re.compile(r"```[ \t]*(?P<lang>[A-Za-z]*)[ \t]*\n")
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _QMARK_END = tuple(V.QUESTION_MARKS)
 
@@ -30,6 +30,16 @@ def _key(name: Any) -> str:
 
 
 _Q_KEYS, _A_KEYS = frozenset(map(_key, V.QUESTION_KEYS)), frozenset(map(_key, V.ANSWER_KEYS))
+
+
+@functools.lru_cache(maxsize=4096)
+def _role(key: str) -> str | None:
+    """Whether a record's (normalised) key names a question ("q"), an answer ("a") or neither;
+    "question_2" names a question."""
+    for role, keys in (("q", _Q_KEYS), ("a", _A_KEYS)):
+        if key in keys or key.rstrip("_0123456789") in keys:
+            return role
+    return None
 _ARTICLE_KEYS, _TITLE_KEYS = frozenset(map(_key, V.ARTICLE_KEYS)), frozenset(map(_key, V.TITLE_KEYS))
 _QAS_KEYS = frozenset(map(_key, V.QAS_KEYS))
 
@@ -59,8 +69,12 @@ def _pair_of(record: Any) -> tuple[str, str] | None:
     if not isinstance(record, dict):
         return None
     fields = {_key(k): v for k, v in record.items()}
-    q = next((_text(fields[k]) for k in fields if k in _Q_KEYS or k.rstrip("_0123456789") in _Q_KEYS), None)
-    a = next((_text(fields[k]) for k in fields if k in _A_KEYS or k.rstrip("_0123456789") in _A_KEYS), None)
+    found: dict[str, str | None] = {}  # the first question-named and answer-named fields' texts
+    for key, value in fields.items():
+        role = _role(key)
+        if role is not None and role not in found:
+            found[role] = _text(value)
+    q, a = found.get("q"), found.get("a")
     if q is None:  # by shape: the value that reads as a question, and the other text value
         texts = [(k, _text(v)) for k, v in fields.items() if _text(v)]
         asked = [k for k, t in texts if _is_question(t)]
@@ -100,9 +114,10 @@ def read_payload(payload: Any) -> tuple[str | None, Pairs] | None:
     """
     if isinstance(payload, dict) and len(payload) == 2 and set(map(_key, payload)) <= _Q_KEYS | _A_KEYS:
         payload = [payload]  # one pair alone
+    nodes = list(_walk(payload))
     candidates = []
-    for path, value in _walk(payload):
-        pairs = _pairs_in(value)
+    for path, value in nodes:
+        pairs = _pairs_in(value) if isinstance(value, (list, dict)) else None
         if pairs:
             named = bool(path) and isinstance(path[-1], str) and path[-1] in _QAS_KEYS
             candidates.append((len(pairs), named, -len(path), path, pairs))
@@ -110,7 +125,7 @@ def read_payload(payload: Any) -> tuple[str | None, Pairs] | None:
         return None
     *_, qa_path, pairs = max(candidates, key=lambda c: c[:3])
     texts = []
-    for path, value in _walk(payload):
+    for path, value in nodes:
         if isinstance(value, str) and path[: len(qa_path)] != qa_path and value.strip():
             name = next((p for p in reversed(path) if isinstance(p, str)), "")
             if name in _TITLE_KEYS or name in _Q_KEYS or name in _A_KEYS:
@@ -118,6 +133,20 @@ def read_payload(payload: Any) -> tuple[str | None, Pairs] | None:
             texts.append((name in _ARTICLE_KEYS, len(value), value.strip()))
     article = max(texts)[2] if texts else None
     return article, pairs
+
+
+def _fenced(text: str) -> Iterator[tuple[str, str, int, int]]:
+    """(language, body, start, end) of each fenced block; a block the token limit cut off runs to the end."""
+    at = text.find("```")
+    while at >= 0:
+        opening = _FENCE_OPEN.match(text, at)
+        if opening is None:
+            at = text.find("```", at + 1)
+            continue
+        close = text.find("\n```", opening.end())
+        end = len(text) if close < 0 else close + 4
+        yield opening["lang"], text[opening.end() : close if close >= 0 else end], at, end
+        at = text.find("```", end)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -303,26 +332,27 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
 
     Every kind of block is tried (fenced blocks, XML-like tags, JSON Lines, a bare JSON value, a
     bare YAML document, CSV/TSV rows); the one giving the most pairs wins. Cheap substring checks
-    skip the kinds a text shows no sign of (most outputs are prose and labels).
+    skip the kinds a text shows no sign of (most outputs are prose and labels). A one-character test
+    comes first where it can: it runs many times faster than a longer substring's.
     """
     found: list[tuple[str | None, Pairs, str] | None] = []
-    if "```" in text:
-        for match in _FENCED.finditer(text):
-            block = _parse_block(match["body"], match["lang"])
+    if "`" in text and "```" in text:
+        for lang, body, start, end in _fenced(text):
+            block = _parse_block(body, lang)
             if block:
-                found.append((block[0], block[1], _around(text[: match.start()].split("\n"), text[match.end():].split("\n"))))
-    if "</" in text:
+                found.append((block[0], block[1], _around(text[:start].split("\n"), text[end:].split("\n"))))
+    if "<" in text and "</" in text:
         found.append(_from_tags(text))
-    if ("\n{" in text or text.lstrip().startswith("{")) and _JSON_LINE.search(text):
+    if "{" in text and ("\n{" in text or text.lstrip().startswith("{")) and _JSON_LINE.search(text):
         found.append(_jsonl_run(text))
     stripped = text.strip()
-    if not any(f and f[1] for f in found) and ('":' in text or '" :' in text) and _JSON_KEY.search(stripped):
+    if not any(f and f[1] for f in found) and '"' in text and ('":' in text or '" :' in text) and _JSON_KEY.search(stripped):
         for start in [m.start() for m in _JSONISH.finditer(stripped)][:20]:
             block = _parse_block(stripped[start:], "json")
             if block:
                 found.append((block[0], block[1], stripped[:start]))
                 break
-    if "- " in text and _YAML_KEY.search(stripped) and _YAML_ITEM.search(stripped):
+    if "- " in text and _YAML_HINT.search(text) and _YAML_KEY.search(stripped) and _YAML_ITEM.search(stripped):
         found.append(_bare_yaml(stripped))
     if ("\t" in text or any(map(text.__contains__, _DELIMITED_HINTS))) and _DELIMITED_HEADER.search(text):
         found.append(_delimited_rows(text))
@@ -347,6 +377,7 @@ def _bare_yaml(text: str) -> tuple[str | None, Pairs, str] | None:
 
 _YAML_TOP_KEY = re.compile(r"^[\w\-]+\s*:(?:\s|$)")
 _YAML_KEY = re.compile(r"^\s*[\w\-]+\s*:\s*(?:\||>|$)", re.M)
+_YAML_HINT = re.compile(r":\s*(?:\||>|$)", re.M)  # what every _YAML_KEY holds; its first character is a literal: a fast scan
 _YAML_ITEM = re.compile(r"^\s*-\s+[\w\-]+\s*:", re.M)
 _DELIMITED_HINTS = ("uestion,", "UESTION,", "uestion;", 'uestion",', "q,", "Q,", "uery,", "rompt,")
 
