@@ -47,8 +47,26 @@ def empty_result() -> dict:
 
 
 def _alt(words) -> str:
-    """A regex alternation of ``words``, longest first."""
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    """A regex alternation of ``words`` that prefers the longest (as "words sorted longest first" does),
+    written as a tree of shared prefixes: a text that starts with none of them fails at its first
+    character instead of once per word, and the label patterns try it on every line."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def branch(node: dict) -> str:
+        # Longer continuations before the word ending here: the longest word wins.
+        parts = [re.escape(ch) + branch(child) for ch, child in node.items() if ch]
+        if "" in node:
+            parts.append("")
+        if parts == [""]:
+            return ""
+        return "(?:" + "|".join(parts) + ")" if len(parts) > 1 else parts[0]
+
+    return branch(trie)
 
 
 # ------------------------------------------------------------------------------------------
@@ -56,7 +74,6 @@ def _alt(words) -> str:
 # ------------------------------------------------------------------------------------------
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _LINK = re.compile(r"\[([^\]]+)\]\((?:[^)\s]+)\)")
-_BOLD = re.compile(r"\*\*|__")
 _ITALIC_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _ITALIC_UNDERSCORE = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _HEADING = re.compile(r"^\s*#{1,6}(?=\s|$)\s*")  # "#1" is a number, not a heading
@@ -68,9 +85,9 @@ _BULLET = re.compile(rf"^\s*(?:(?:[-*+]|\u2013|\u2014)\s+|(?:{_alt(V.BULLET_SYMB
 
 def _unbullet(body: str) -> tuple[str, bool]:
     """``body`` without its list marker, and whether it had one (most lines start with a letter)."""
-    first = body.lstrip()[:1]
-    if not first or (first.isascii() and first not in "-*+"):
-        return body, False
+    first = _lead(body)
+    if not first or (first.isascii() and (first not in "-*+" or not body.lstrip()[1:2].isspace())):
+        return body, False  # an ASCII list marker is followed by a space: "**Bold**" is no bullet
     stripped = _BULLET.sub("", body, count=1)
     return stripped, stripped != body
 _NUMBER = re.compile(
@@ -120,7 +137,7 @@ def _demark(text: str) -> str:
     if "](" in text:
         text = _LINK.sub(r"\1", text)
     if "*" in text or "_" in text:
-        text = _BOLD.sub("", text)
+        text = text.replace("**", "").replace("__", "")
         if "*" in text:
             text = _ITALIC_STAR.sub(r"\1", text)
         if "_" in text:
@@ -299,6 +316,18 @@ _RESTATED = re.compile(
     r"|[^\n]{0,40}?\b(?:questions?|answers?|articles?)\s+(?:should|must)\b)",
     re.I,
 )
+_RESTATED_LEADS = frozenset("TtIiCcRrGgPp")  # task, instructions, criteria, requirements, guidelines, prompt
+
+
+def _restated(clean: str) -> bool:
+    """``clean`` (a demarked line) restates the task: a label of the prompt's, or "The question should ..."."""
+    if clean[:1] not in _RESTATED_LEADS:
+        opening = clean[:64].lower()  # "should"/"must" ends within 56 characters (single spaces)
+        if "should" not in opening and "must" not in opening:
+            return False
+    return _RESTATED.match(clean) is not None
+
+
 # "[/ARTICLE]", "[/QA]": a bracket tag closing a section, never text.
 _CLOSING_BRACKET_TAG = re.compile(r"\[/(?!INST\])[A-Za-z][A-Za-z _&-]{0,29}\]")
 _NOTE = re.compile(
@@ -368,10 +397,9 @@ def _is_qa_intro(clean: str) -> bool:
 class _Line:
     """One non-blank line of the QA section, classified."""
 
-    __slots__ = ("kind", "text", "numbered", "bulleted", "indent", "sublevel")
+    __slots__ = ("kind", "text", "numbered", "bulleted", "sublevel")
 
     def __init__(self, raw: str):
-        self.indent = len(raw) - len(raw.lstrip())
         body = _QUOTE.sub("", raw) if ">" in raw else raw
         body, self.bulleted = _unbullet(body)
         clean = _demark(body)
@@ -551,7 +579,10 @@ class _QAReader:
         current = self.current
         if current is None or current.answer or self.answer_queue:
             return False
-        option = _OPTION.match(raw) if _lead(raw) in _OPTION_LEADS else None
+        lead = _lead(raw)
+        if lead not in _OPTION_LEADS or lead in "-*" and not raw.lstrip()[1:2].isspace():
+            return False  # an option starts with its letter, a bracket, or a list marker and a space
+        option = _OPTION.match(raw)
         if option is None or _has_qmark(option[2]) or _Q_LABEL.match(option[2]) or _A_LABEL.match(option[2]):
             return False
         letter = option[1].lower()
@@ -721,8 +752,14 @@ def _clean_question(question: str) -> str:
     return _unquote(question.strip())
 
 
+_ANSWER_LEAD_MARKS = ("-", "\u2013", "\u2014", ":", "|")
+_ANSWER_LEAD = re.compile(r"^[-\u2013\u2014:|]+\s*")  # "- Paris", ": Paris", "| Paris"
+
+
 def _clean_answer(answer: str) -> str:
-    answer = re.sub(r"^[-\u2013\u2014:|]+\s*", "", answer).strip()
+    if answer.startswith(_ANSWER_LEAD_MARKS):
+        answer = _ANSWER_LEAD.sub("", answer)
+    answer = answer.strip()
     if answer.endswith((")", "]")):
         answer = _CITATION.sub("", answer).strip()
     if answer.startswith("(") and answer.endswith(")"):
@@ -777,6 +814,9 @@ def _names(cell: str, words: tuple[str, ...]) -> bool:
     return cell in words or cell.rstrip("s") in words or any(len(w) > 2 and w in cell for w in words)
 
 
+_TABLE_RULE = re.compile(r":?-{2,}:?")
+
+
 def _find_table(lines: list[str]) -> tuple[int, int, list[tuple[str, str]]] | None:
     """The first markdown table with Question and Answer columns: (start, end, pairs)."""
     for i, line in enumerate(lines):
@@ -792,7 +832,7 @@ def _find_table(lines: list[str]) -> tuple[int, int, list[tuple[str, str]]] | No
         while end < len(lines) and lines[end].lstrip().startswith("|"):
             row = _table_cells(lines[end])
             end += 1
-            if all(re.fullmatch(r":?-{2,}:?", c.strip()) or not c.strip() for c in row):
+            if all(_TABLE_RULE.fullmatch(c.strip()) or not c.strip() for c in row):
                 continue
             if max(q_col, a_col) < len(row):
                 pairs.append((row[q_col], row[a_col]))
@@ -899,7 +939,7 @@ def _article_text(lines: list[str]) -> str:
             first_content = False  # "Sure! Here is ...", the task restated, an apology: not the article
             restating = bool(_INSTRUCTION.match(clean))
             continue
-        if not paragraphs and not current and _RESTATED.match(clean) and len(clean) < 400:
+        if not paragraphs and not current and len(clean) < 400 and _restated(clean):
             first_content, restating = False, True  # "Task: ...", "Criteria:", "1: The question should ..."
             continue
         if restating and not paragraphs and not current and (_is_item(raw, clean) or clean.endswith(":")):
@@ -985,6 +1025,9 @@ _ARTICLE_HINTS_ZH = _ARTICLE_HINTS + tuple(V.ARTICLE_HEADERS_ZH)
 
 def _article_after(lines: list[str], start: int) -> int | None:
     """The article written after the QA section: the index of its header line, if there is one."""
+    after = "\n".join(lines[start + 1 :]).lower()
+    if not any(map(after.__contains__, _ARTICLE_HINTS if after.isascii() else _ARTICLE_HINTS_ZH)):
+        return None  # no line after the QA section names an article (most outputs): nothing to look at
     in_references = False
     for i in range(start + 1, len(lines)):
         raw = lines[i]
@@ -995,7 +1038,7 @@ def _article_after(lines: list[str], start: int) -> int | None:
             continue
         in_references = False
         stripped = raw.strip()
-        if len(stripped) < 40 and _REFERENCES.match(_demark(stripped)):
+        if len(stripped) < 40 and _references_header(stripped):
             in_references = True  # "Sources:\n- Wikipedia": a source, not the article's header
             continue
         lower = raw.lower()
@@ -1006,6 +1049,16 @@ def _article_after(lines: list[str], start: int) -> int | None:
         if label and "title" not in label["label"].lower() and label["label"].lower() not in ("heading", "标题"):
             return i
     return None
+
+
+_REFERENCES_LEADS = frozenset(h[0] for h in V.REFERENCE_HEADERS) | frozenset(h[0].upper() for h in V.REFERENCE_HEADERS)
+
+
+def _references_header(stripped: str) -> bool:
+    """``stripped`` (a line) is a reference list's header, markup aside: "Sources:", "**References**"."""
+    if stripped[:1].isalnum() and stripped[:1] not in _REFERENCES_LEADS:
+        return False  # demarking keeps a leading letter or digit, and no header starts with this one
+    return _REFERENCES.match(_demark(stripped)) is not None
 
 
 def _drop_references(lines: list[str]) -> list[str]:
