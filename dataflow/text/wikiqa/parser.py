@@ -536,7 +536,9 @@ class _QAReader:
         self.current = pair
 
     def feed(self, k: int, raw: str) -> bool:
-        lead = _lead(raw)
+        lead = raw[:1]
+        if lead.isspace():
+            lead = raw.lstrip()[:1]  # (_lead, inline: every line comes here)
         if not lead or _is_rule(raw, lead):
             if self.current is not None and self.current.answer:
                 self.blank_after_answer = True
@@ -553,7 +555,7 @@ class _QAReader:
         ):
             return True
         self.annotating = False
-        if self.on_option(k, raw):
+        if self.on_option(k, raw, lead):
             return True
         if line.kind in ("empty", "header") or _is_group_title(self.lines, k, line):
             return True
@@ -572,14 +574,13 @@ class _QAReader:
             return self.on_item(line, after_blank)
         return self.on_plain(line.text, after_blank, raw)
 
-    def on_option(self, k: int, raw: str) -> bool:
+    def on_option(self, k: int, raw: str, lead: str) -> bool:
         """A multiple-choice option under a question still waiting for its answer: "A) ...", then
         "B) ...". A lone "A) ..." is the answer in "Q) ... A) ..." layouts, so the first option
         counts only when the next line is option B."""
         current = self.current
         if current is None or current.answer or self.answer_queue:
             return False
-        lead = _lead(raw)
         if lead not in _OPTION_LEADS or lead in "-*" and not raw.lstrip()[1:2].isspace():
             return False  # an option starts with its letter, a bracket, or a list marker and a space
         option = _OPTION.match(raw)
@@ -878,9 +879,8 @@ def _is_title(text: str) -> bool:
 _KEY_VALUE = re.compile(r"^[^\W\d_][^:\n]{0,30}[:\uff1a]\s*\S")
 
 
-def _is_item(raw: str, clean: str) -> bool:
-    """A list item or key-value line: it keeps its own line in the article."""
-    lead = _lead(raw)
+def _is_item(raw: str, clean: str, lead: str) -> bool:
+    """A list item or key-value line (``lead``: its first character): it keeps its own line in the article."""
     if _bulleted(raw, lead) or _numbered(raw, lead):
         return True
     match = _KEY_VALUE.match(clean)
@@ -913,7 +913,9 @@ def _article_text(lines: list[str]) -> str:
     setext = {i for i in range(len(lines) - 1)
               if lines[i + 1][:1] in ("=", "-") and lines[i].strip() and _SETEXT.match(lines[i + 1]) and not _RULE.match(lines[i])}
     for k, raw in enumerate(lines):
-        lead = _lead(raw)
+        lead = raw[:1]
+        if lead.isspace():
+            lead = raw.lstrip()[:1]  # (_lead, inline: every line comes here)
         if k in setext or lead in _HEADING_LEADS and (_HEADING.match(raw) or _bold_line(raw) or _WIKI_HEADING.match(raw)):
             close()
             # The first heading above the article is its title, not its text; the headings after
@@ -942,7 +944,7 @@ def _article_text(lines: list[str]) -> str:
         if not paragraphs and not current and len(clean) < 400 and _restated(clean):
             first_content, restating = False, True  # "Task: ...", "Criteria:", "1: The question should ..."
             continue
-        if restating and not paragraphs and not current and (_is_item(raw, clean) or clean.endswith(":")):
+        if restating and not paragraphs and not current and (_is_item(raw, clean, lead) or clean.endswith(":")):
             continue  # the restated task's own list
         first_content = restating = False
         label = _ARTICLE_LABEL.match(clean) if len(clean) < 60 or ":" in clean[:80] or "\uff1a" in clean[:80] else None
@@ -954,7 +956,7 @@ def _article_text(lines: list[str]) -> str:
                 continue
             clean = rest
         if clean:
-            current.append((clean, not label and _is_item(raw, clean)))
+            current.append((clean, not label and _is_item(raw, clean, lead)))
     close()
     return "\n\n".join(_join_lines(p) for p in paragraphs)
 
@@ -974,7 +976,9 @@ def _qa_start(lines: list[str]) -> int | None:
     """Index of the first line of the QA section, or None for article-only output."""
     in_references = False
     for i, raw in enumerate(lines):
-        lead = _lead(raw)
+        lead = raw[:1]
+        if lead.isspace():
+            lead = raw.lstrip()[:1]  # (_lead, inline: every line comes here)
         if not lead or lead in _MARK_LEADS and _RULE.match(raw):
             continue
         line = _line(raw)
