@@ -5,12 +5,17 @@
 Six output styles (bold labels, markdown headers with numbered items, Q1/A1, tables, fenced JSON,
 chatter + notes), each ~2 KB, parsed by ``parse_wiki_qa``; reported as documents per second.
 Target: >= 5,000 docs/s.
+
+    python benchmarks/refiner_throughput.py --parse-only N
+
+parses the first N documents once and exits (for counting instructions under cachegrind).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import sys
 
 from _common import best_of, write_report
 
@@ -64,6 +69,13 @@ def styles(rng: random.Random, n: int) -> list[str]:
 def main() -> None:
     rng = random.Random(0)
     docs = [doc for n in range(400) for doc in styles(rng, n)]  # 2,400 distinct documents
+    if len(sys.argv) == 3 and sys.argv[1] == "--parse-only":
+        # One pass over the first N documents, nothing else: for an instruction count, which does not
+        # drift with the machine's speed. Per document: (count at N - count at 0) / N, e.g. with
+        #   valgrind --tool=cachegrind --cache-sim=no python benchmarks/refiner_throughput.py --parse-only 600
+        for d in docs[: int(sys.argv[2])]:
+            parse_wiki_qa(d)
+        return
     size = sum(len(d) for d in docs) / len(docs)
     pairs = sum(len(parse_wiki_qa(d)["qas"]) for d in docs)
     assert pairs == 5 * len(docs), pairs  # every style parses completely
