@@ -31,7 +31,6 @@ separated by a blank line, whitespace inside a paragraph is collapsed.
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 from typing import Any
@@ -397,12 +396,12 @@ def _is_qa_intro(clean: str) -> bool:
 class _Line:
     """One non-blank line of the QA section, classified."""
 
-    __slots__ = ("kind", "text", "numbered", "bulleted", "sublevel")
+    __slots__ = ("kind", "text", "clean", "numbered", "bulleted", "sublevel")
 
     def __init__(self, raw: str):
         body = _QUOTE.sub("", raw) if ">" in raw else raw
         body, self.bulleted = _unbullet(body)
-        clean = _demark(body)
+        self.clean = clean = _demark(body)  # the line without quote and list markers and markdown
         number = _numbered(clean, clean[:1])
         self.numbered = bool(number)
         self.sublevel = bool(number and number.group(2))  # "1.1", "2.3": an item under a group title
@@ -427,10 +426,22 @@ class _Line:
             self.kind = "header"
 
 
-@functools.lru_cache(maxsize=8192)
+_LINES: dict[str, _Line] = {}
+_LINES_KEPT = 8192
+
+
 def _line(raw: str) -> _Line:
-    """``_Line(raw)``, shared between finding the QA section and parsing it (lines are read-only)."""
-    return _Line(raw)
+    """``_Line(raw)``, shared between finding the QA section, parsing it and reading the article
+    (lines are read-only); the last few thousand lines are remembered."""
+    line = _LINES.get(raw)
+    if line is None:
+        if len(_LINES) >= _LINES_KEPT:
+            _LINES.clear()
+        line = _LINES[raw] = _Line(raw)
+    return line
+
+
+_line.cache_clear = _LINES.clear  # type: ignore[attr-defined]
 
 
 def _split_inline_answer(question: str) -> tuple[str, str | None]:
@@ -555,9 +566,10 @@ class _QAReader:
         ):
             return True
         self.annotating = False
-        if self.on_option(k, raw, lead):
+        current = self.current
+        if current is not None and not current.answer and not self.answer_queue and self.on_option(k, raw, lead):
             return True
-        if line.kind in ("empty", "header") or _is_group_title(self.lines, k, line):
+        if line.kind in ("empty", "header") or line.numbered and _is_group_title(self.lines, k, line):
             return True
         if self.answer_queue and line.kind != "question":
             if line.text:
@@ -791,7 +803,7 @@ def _distinct(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     for q, a in pairs:
         if out:
             last_q, last_a = out[-1]
-            if " ".join(q.lower().split()) == " ".join(last_q.lower().split()) and last_a.lower().startswith(a.lower()):
+            if last_a.lower().startswith(a.lower()) and " ".join(q.lower().split()) == " ".join(last_q.lower().split()):
                 continue
         out.append((q, a))
     return out
@@ -933,8 +945,8 @@ def _article_text(lines: list[str]) -> str:
             close()
             restating = False
             continue
-        body = _unbullet(_QUOTE.sub("", raw) if ">" in raw else raw)[0]
-        clean = _demark(body)
+        known = _LINES.get(raw)  # the line was classified already (most article lines are, by _qa_start)
+        clean = known.clean if known is not None else _demark(_unbullet(_QUOTE.sub("", raw) if ">" in raw else raw)[0])
         if first_content and (_CHATTER.match(clean) and clean.endswith((":", "!", ".")) and len(clean) < 300
                               or _INSTRUCTION.match(clean) and len(clean) < 800
                               or _REFUSAL.match(clean) and len(clean) < 300):
