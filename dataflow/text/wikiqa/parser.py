@@ -959,7 +959,8 @@ def _article_text(lines: list[str]) -> str:
         if restating and not paragraphs and not current and (_is_item(raw, clean, lead) or clean.endswith(":")):
             continue  # the restated task's own list
         first_content = restating = False
-        label = _ARTICLE_LABEL.match(clean) if len(clean) < 60 or ":" in clean[:80] or "\uff1a" in clean[:80] else None
+        label = (_ARTICLE_LABEL.match(clean) if len(clean) < 60 or clean.find(":", 0, 80) >= 0 or clean.find("\uff1a", 0, 80) >= 0
+                 else None)
         if label:
             rest = (label["rest"] or "").strip()
             if label["label"].lower() in ("title", "heading") or "title" in label["label"].lower() or not rest or _is_title(rest):
@@ -1005,7 +1006,7 @@ def _qa_start(lines: list[str]) -> int | None:
                 continue
         if line.kind == "text" and line.numbered and _has_qmark(line.text):
             return i
-        if line.kind == "text" and _bold_line(raw.strip()) and _ends_question(line.text):
+        if line.kind == "text" and _ends_question(line.text) and _bold_line(raw.strip()):
             return i
         if line.kind == "text" and _has_qmark(line.text) and _separated_pair(raw.strip()):
             return i

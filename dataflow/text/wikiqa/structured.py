@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import re
 from typing import Any, Callable, Iterator
 
@@ -354,7 +355,7 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
                 break
     if "- " in text and _YAML_HINT.search(text) and _YAML_KEY.search(stripped) and _YAML_ITEM.search(stripped):
         found.append(_bare_yaml(stripped))
-    if ("\t" in text or any(map(text.__contains__, _DELIMITED_HINTS))) and _DELIMITED_HEADER.search(text):
+    if _delimited_hint(text) and _DELIMITED_HEADER.search(text):
         found.append(_delimited_rows(text))
     pairs_found = [f for f in found if f]
     return max(pairs_found, key=lambda f: len(f[1])) if pairs_found else None
@@ -380,6 +381,18 @@ _YAML_KEY = re.compile(r"^\s*[\w\-]+\s*:\s*(?:\||>|$)", re.M)
 _YAML_HINT = re.compile(r":\s*(?:\||>|$)", re.M)  # what every _YAML_KEY holds; its first character is a literal: a fast scan
 _YAML_ITEM = re.compile(r"^\s*-\s+[\w\-]+\s*:", re.M)
 _DELIMITED_HINTS = ("uestion,", "UESTION,", "uestion;", 'uestion",', "q,", "Q,", "uery,", "rompt,")
+_ENDS_BEFORE_COMMA = operator.methodcaller("endswith", tuple(h[:-1] for h in _DELIMITED_HINTS if h.endswith(",")))
+
+
+def _delimited_hint(text: str) -> bool:
+    """A tab, or one of ``_DELIMITED_HINTS`` (a question or answer column's name and its delimiter):
+    the sign of CSV/TSV rows. The text split at its commas is checked piece by piece (one pass),
+    not scanned once per hint."""
+    if "\t" in text:
+        return True
+    if ";" in text and any(h in text for h in _DELIMITED_HINTS if h.endswith(";")):
+        return True
+    return any(map(_ENDS_BEFORE_COMMA, text.split(",")[:-1]))
 
 
 def _delimited_rows(text: str) -> tuple[str | None, Pairs, str] | None:
