@@ -187,16 +187,16 @@ def _strip_wrappers(text: str) -> str:
     """Chat-template tokens, echoed prompts and reasoning blocks out; HTML markup to lines and markdown."""
     # Each pattern runs only when the text holds what it looks for: a scan of the whole text by a
     # regular expression costs more than a substring test.
-    if "<" in text or "[" in text:
+    angle, bracket = "<" in text, "[" in text
+    if angle or bracket:
         lower = text.lower()
-        if "[inst]" in lower or "<|im_start|>" in lower or "<start_of_turn>" in lower:
+        if bracket and "[inst]" in lower or angle and ("<|im_start|>" in lower or "<start_of_turn>" in lower):
             text = _ECHOED_TURN.sub("", text)
-        if "<" in text or "[inst]" in lower or "[/inst]" in lower:
+        if angle or bracket and "inst]" in lower:
             text = _SPECIAL_TOKENS.sub("", text)
-        if "[/" in text:
+        if bracket and "[/" in text:
             text = _CLOSING_BRACKET_TAG.sub("", text)
-        lower = text.lower()
-        if "<think" in lower or "</think" in lower:
+        if "<" in text and "<think" in (lower := text.lower()) or "</think" in lower:
             # A reasoning block is drafts, never the answer: without its opening tag, all before the
             # close is reasoning; without its closing tag (cut off), all after the opening.
             text = _THINK.sub("", text)
