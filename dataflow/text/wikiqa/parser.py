@@ -269,6 +269,7 @@ _INLINE_ANSWER = re.compile(
     rf"(?:(?<=[{''.join(_QMARKS)}])|\s)[-\u2013\u2014|]?\s*[(\[]?(?:(?i:{_LONG_ANSWER_WORDS})|A)\s*\d*[)\]]?\s*[:\uff1a]\s*"
 )
 _ANNOTATION = re.compile(rf"^(?i:{_alt(V.ANNOTATION_LABELS)}){_PAREN}\s*[:\uff1a]")
+_ANNOTATION_LEADS = frozenset(w[0].lower() for w in V.ANNOTATION_LABELS)
 _REFERENCES = re.compile(rf"^(?i:{_alt(V.REFERENCE_HEADERS)})\s*[:\uff1a]?$")
 _REFERENCES_LONGEST = max(map(len, V.REFERENCE_HEADERS)) + 2  # a header, a space and a colon (demarked text)
 
@@ -402,8 +403,8 @@ class _Line:
         body = _QUOTE.sub("", raw) if ">" in raw else raw
         body, self.bulleted = _unbullet(body)
         self.clean = clean = _demark(body)  # the line without quote and list markers and markdown
-        number = _numbered(clean, clean[:1])
-        self.numbered = bool(number)
+        number = _NUMBER.match(clean) if clean[:1] in _NUMBER_LEADS else None
+        self.numbered = number is not None
         self.sublevel = bool(number and number.group(2))  # "1.1", "2.3": an item under a group title
         if number:
             clean = clean[number.end() :].strip()
@@ -413,10 +414,10 @@ class _Line:
             self.kind = "empty"
         elif len(clean) <= _REFERENCES_LONGEST and _REFERENCES.match(clean):
             self.kind = "references"
-        elif (":" in clean or "\uff1a" in clean) and _ANNOTATION.match(clean) and not _Q_LABEL.match(clean) \
-                and not _A_LABEL.match(clean):
+        elif clean[:1].lower() in _ANNOTATION_LEADS and (":" in clean or "\uff1a" in clean) and _ANNOTATION.match(clean) \
+                and not _Q_LABEL.match(clean) and not _A_LABEL.match(clean):
             self.kind = "annotation"
-        elif _is_qa_header(clean):
+        elif len(clean) <= 100 and _is_qa_header(clean):
             self.kind = "header"
         elif m := _Q_LABEL.match(clean):
             self.kind, self.text = "question", m["rest"].strip()
