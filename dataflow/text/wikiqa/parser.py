@@ -469,17 +469,25 @@ def _separated_pair(text: str) -> Any:
     return match if match and _ends_question(match["q"]) else None
 
 
+_PAIR_SEPARATOR_MARKS = tuple("-\u2013\u2014:\uff1a|=>\u21d2\u2192")
+_PAIR_SEPARATOR = re.compile(r"^(?:[-\u2013\u2014:\uff1a|=>\u21d2\u2192]+\s*)+")
+
+
 def _split_at_question_mark(text: str) -> tuple[str, str | None]:
     """``"What is X? Paris."`` -> ``("What is X?", "Paris.")`` for unlabelled items; the separator
     between them (``=>``, ``|``, a dash, a tab) is dropped."""
-    marks = [i for i in (text.find(m) for m in _QMARKS) if i >= 0]
-    if _GREEK.search(text) and ";" in text:
-        marks.append(text.find(";"))
-    idx = min(marks) if marks else -1
+    if text.isascii():  # the only question mark is "?"
+        idx = text.find("?")
+    else:
+        marks = [i for i in (text.find(m) for m in _QMARKS) if i >= 0]
+        if ";" in text and _GREEK.search(text):
+            marks.append(text.find(";"))
+        idx = min(marks) if marks else -1
     if idx < 0 or idx == len(text) - 1:
         return text, None
     rest = text[idx + 1 :].strip()
-    rest = re.sub(r"^(?:[-\u2013\u2014:\uff1a|=>\u21d2\u2192]+\s*)+", "", rest)
+    if rest.startswith(_PAIR_SEPARATOR_MARKS):
+        rest = _PAIR_SEPARATOR.sub("", rest)
     if not rest or _ends_question(rest):
         return text, None
     return text[: idx + 1].strip(), rest
