@@ -48,7 +48,12 @@ def empty_result() -> dict:
 def _alt(words) -> str:
     """A regex alternation of ``words`` that prefers the longest (as "words sorted longest first" does),
     written as a tree of shared prefixes: a text that starts with none of them fails at its first
-    character instead of once per word, and the label patterns try it on every line."""
+    character instead of once per word, and the label patterns try it on every line.
+
+    Where two words part at letters that differ only in case ("A" and "aA"), a case-insensitive match
+    could take the shorter word first: the words are then written as a flat list, longest first.
+    """
+    words = list(words)
     trie: dict = {}
     for word in words:
         node = trie
@@ -56,16 +61,26 @@ def _alt(words) -> str:
             node = node.setdefault(ch, {})
         node[""] = {}  # a word ends here
 
-    def branch(node: dict) -> str:
-        # Longer continuations before the word ending here: the longest word wins.
-        parts = [re.escape(ch) + branch(child) for ch, child in node.items() if ch]
+    def branch(node: dict) -> str | None:
+        letters = [ch for ch in node if ch]
+        if len({ch.lower() for ch in letters}) < len(letters):
+            return None  # siblings equal but for case
+        parts = []
+        for ch in letters:
+            rest = branch(node[ch])
+            if rest is None:
+                return None
+            parts.append(re.escape(ch) + rest)
         if "" in node:
-            parts.append("")
+            parts.append("")  # longer continuations first: the longest word wins
         if parts == [""]:
             return ""
         return "(?:" + "|".join(parts) + ")" if len(parts) > 1 else parts[0]
 
-    return branch(trie)
+    tree = branch(trie)
+    if tree is None:
+        return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return tree
 
 
 # ------------------------------------------------------------------------------------------
