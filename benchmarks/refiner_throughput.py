@@ -20,7 +20,7 @@ import sys
 from _common import best_of, write_report
 
 from dataflow.operators.core_vision.refine import parse_wiki_qa
-from dataflow.text.wikiqa.parser import _line
+from dataflow.text.wikiqa.parser import _LINES
 
 SENTENCES = [
     "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France.",
@@ -80,7 +80,7 @@ def main() -> None:
     pairs = sum(len(parse_wiki_qa(d)["qas"]) for d in docs)
     assert pairs == 5 * len(docs), pairs  # every style parses completely
     def one_pass():
-        _line.cache_clear()  # no line classification cached by an earlier pass
+        _LINES.clear()  # no line classification cached by an earlier pass
         for d in docs:
             parse_wiki_qa(d)
 

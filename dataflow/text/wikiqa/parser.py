@@ -211,7 +211,7 @@ def _strip_wrappers(text: str) -> str:
             text = _SPECIAL_TOKENS.sub("", text)
         if bracket and "[/" in text:
             text = _CLOSING_BRACKET_TAG.sub("", text)
-        if "<" in text and "<think" in (lower := text.lower()) or "</think" in lower:
+        if "<" in text and ("<think" in (lower := text.lower()) or "</think" in lower):
             # A reasoning block is drafts, never the answer: without its opening tag, all before the
             # close is reasoning; without its closing tag (cut off), all after the opening.
             text = _THINK.sub("", text)
@@ -418,7 +418,7 @@ class _Line:
         body = _QUOTE.sub("", raw) if ">" in raw else raw
         body, self.bulleted = _unbullet(body)
         self.clean = clean = _demark(body)  # the line without quote and list markers and markdown
-        number = _NUMBER.match(clean) if clean[:1] in _NUMBER_LEADS else None
+        number = _numbered(clean, clean[:1])
         self.numbered = number is not None
         self.sublevel = bool(number and number.group(2))  # "1.1", "2.3": an item under a group title
         if number:
@@ -432,7 +432,7 @@ class _Line:
         elif clean[:1].lower() in _ANNOTATION_LEADS and (":" in clean or "\uff1a" in clean) and _ANNOTATION.match(clean) \
                 and not _Q_LABEL.match(clean) and not _A_LABEL.match(clean):
             self.kind = "annotation"
-        elif len(clean) <= 100 and _is_qa_header(clean):
+        elif _is_qa_header(clean):
             self.kind = "header"
         elif m := _Q_LABEL.match(clean):
             self.kind, self.text = "question", m["rest"].strip()
@@ -455,9 +455,6 @@ def _line(raw: str) -> _Line:
             _LINES.clear()
         line = _LINES[raw] = _Line(raw)
     return line
-
-
-_line.cache_clear = _LINES.clear  # type: ignore[attr-defined]
 
 
 def _split_inline_answer(question: str) -> tuple[str, str | None]:
@@ -571,9 +568,7 @@ class _QAReader:
         self.current = pair
 
     def feed(self, k: int, raw: str) -> bool:
-        lead = raw[:1]
-        if lead.isspace():
-            lead = raw.lstrip()[:1]  # (_lead, inline: every line comes here)
+        lead = _lead(raw)
         if not lead or _is_rule(raw, lead):
             if self.current is not None and self.current.answer:
                 self.blank_after_answer = True
@@ -590,8 +585,7 @@ class _QAReader:
         ):
             return True
         self.annotating = False
-        current = self.current
-        if current is not None and not current.answer and not self.answer_queue and self.on_option(k, raw, lead):
+        if self.on_option(k, raw, lead):
             return True
         if line.kind in ("empty", "header") or line.numbered and _is_group_title(self.lines, k, line):
             return True
@@ -903,6 +897,8 @@ def _bold_line(raw: str) -> bool:
     if end.endswith(":"):
         end = end[:-1].rstrip()
     return end.endswith(("**", "__")) and _BOLD_LINE.match(raw) is not None
+
+
 _WIKI_HEADING = re.compile(r"^\s*(=+)\s*[^=].*?\s*\1\s*$")
 
 
@@ -949,9 +945,7 @@ def _article_text(lines: list[str]) -> str:
     setext = {i for i in range(len(lines) - 1)
               if lines[i + 1][:1] in ("=", "-") and lines[i].strip() and _SETEXT.match(lines[i + 1]) and not _RULE.match(lines[i])}
     for k, raw in enumerate(lines):
-        lead = raw[:1]
-        if lead.isspace():
-            lead = raw.lstrip()[:1]  # (_lead, inline: every line comes here)
+        lead = _lead(raw)
         if k in setext or lead in _HEADING_LEADS and (_HEADING.match(raw) or _bold_line(raw) or _WIKI_HEADING.match(raw)):
             close()
             # The first heading above the article is its title, not its text; the headings after
@@ -1013,9 +1007,7 @@ def _qa_start(lines: list[str]) -> int | None:
     """Index of the first line of the QA section, or None for article-only output."""
     in_references = False
     for i, raw in enumerate(lines):
-        lead = raw[:1]
-        if lead.isspace():
-            lead = raw.lstrip()[:1]  # (_lead, inline: every line comes here)
+        lead = _lead(raw)
         if not lead or lead in _MARK_LEADS and _RULE.match(raw):
             continue
         line = _line(raw)
@@ -1064,10 +1056,15 @@ _ARTICLE_HINTS = ("article", "wiki", "context", "passage")
 _ARTICLE_HINTS_ZH = _ARTICLE_HINTS + tuple(V.ARTICLE_HEADERS_ZH)
 
 
+def _names_article(lower: str) -> bool:
+    """``lower`` (lower-case text) holds a word that names an article (the Chinese ones only where
+    the text is not plain ASCII)."""
+    return any(map(lower.__contains__, _ARTICLE_HINTS if lower.isascii() else _ARTICLE_HINTS_ZH))
+
+
 def _article_after(lines: list[str], start: int) -> int | None:
     """The article written after the QA section: the index of its header line, if there is one."""
-    after = "\n".join(lines[start + 1 :]).lower()
-    if not any(map(after.__contains__, _ARTICLE_HINTS if after.isascii() else _ARTICLE_HINTS_ZH)):
+    if not _names_article("\n".join(lines[start + 1 :]).lower()):
         return None  # no line after the QA section names an article (most outputs): nothing to look at
     in_references = False
     for i in range(start + 1, len(lines)):
@@ -1082,8 +1079,7 @@ def _article_after(lines: list[str], start: int) -> int | None:
         if len(stripped) < 40 and _references_header(stripped):
             in_references = True  # "Sources:\n- Wikipedia": a source, not the article's header
             continue
-        lower = raw.lower()
-        if not any(map(lower.__contains__, _ARTICLE_HINTS if lower.isascii() else _ARTICLE_HINTS_ZH)):
+        if not _names_article(raw.lower()):
             continue
         clean = _demark(_unbullet(_QUOTE.sub("", raw))[0])
         label = _ARTICLE_LABEL.match(clean)

@@ -31,6 +31,8 @@ def _key(name: Any) -> str:
 
 
 _Q_KEYS, _A_KEYS = frozenset(map(_key, V.QUESTION_KEYS)), frozenset(map(_key, V.ANSWER_KEYS))
+_ARTICLE_KEYS, _TITLE_KEYS = frozenset(map(_key, V.ARTICLE_KEYS)), frozenset(map(_key, V.TITLE_KEYS))
+_QAS_KEYS = frozenset(map(_key, V.QAS_KEYS))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -41,8 +43,6 @@ def _role(key: str) -> str | None:
         if key in keys or key.rstrip("_0123456789") in keys:
             return role
     return None
-_ARTICLE_KEYS, _TITLE_KEYS = frozenset(map(_key, V.ARTICLE_KEYS)), frozenset(map(_key, V.TITLE_KEYS))
-_QAS_KEYS = frozenset(map(_key, V.QAS_KEYS))
 
 
 def _text(value: Any) -> str | None:
