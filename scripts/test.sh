@@ -23,7 +23,10 @@ fi
 
 # Tests that need vLLM fail instead of skipping when it is required, so a green run cannot hide them.
 export DATAFLOW_REQUIRE_VLLM=${DATAFLOW_REQUIRE_VLLM:-1}
-# vLLM's caches go to a throwaway folder, not ~/.cache.
-export VLLM_CACHE_ROOT=${VLLM_CACHE_ROOT:-$(mktemp -d)}
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-exec "$PY" -m pytest "$@"
+# vLLM's caches go to a throwaway folder, not ~/.cache, removed when the tests end.
+if [ -z "${VLLM_CACHE_ROOT:-}" ]; then
+    VLLM_CACHE_ROOT=$(mktemp -d)
+    trap 'rm -rf "$VLLM_CACHE_ROOT"' EXIT
+fi
+export VLLM_CACHE_ROOT HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+"$PY" -m pytest "$@"
