@@ -267,39 +267,47 @@ class NearDuplicateIndex:
         self._low_bits.append((signatures & np.uint32(0xFF)).astype(np.uint8))
         self._has.append(np.asarray(has_text, dtype=bool))
 
-    def candidates(self) -> Any:
-        """Candidate pairs as int64 codes ``later * n + earlier``, sorted and unique."""
-        np = _np()
-        n = len(self)
-        has = self._has.read_all()
-        rows = np.nonzero(has)[0]
-        every = len(rows) == n
-        codes = np.zeros(0, dtype=np.int64)
-        for k in range(self.bands):
-            keys = self._keys[k].read_all()
-            keys = keys if every else keys[rows]
-            order = np.argsort(keys, kind="stable")  # equal keys stay in row order
-            sorted_keys = keys[order]
-            members = rows[order]
-            del keys, order
-            same = np.zeros(len(members), dtype=bool)
-            same[1:] = sorted_keys[1:] == sorted_keys[:-1]
-            if not same.any():
-                continue
-            group_start = np.maximum.accumulate(np.where(~same, np.arange(len(members)), 0))
-            later = members[same]
-            first = members[group_start[same]]
-            previous = members[np.nonzero(same)[0] - 1]
-            band_codes = np.concatenate([later * n + first, later * n + previous])
-            codes = np.union1d(codes, band_codes)
-        return codes
-
     def earlier(self) -> Any:
-        """For each text, the earliest confirmed near duplicate among its candidates (-1: none), int64."""
+        """For each text, the earliest confirmed near duplicate among its candidates (-1: none), int64.
+
+        Band by band: a band's candidate pairs are confirmed before the next band is read, and only
+        pairs that could still lower a text's answer are compared, so memory holds one band's pairs
+        (a few values per text), never all bands' at once."""
         np = _np()
         n = len(self)
-        codes = self.candidates()
         best = np.full(n, n, dtype=np.int64)
+        rows = np.nonzero(self._has.read_all())[0]
+        for k in range(self.bands):
+            later, earlier = self._band_pairs(k, rows, n)
+            open_ = earlier < best[later]
+            if open_.any():
+                self._confirm(np.unique(later[open_] * n + earlier[open_]), n, best)
+        return np.where(best < n, best, -1)
+
+    def _band_pairs(self, k: int, rows: Any, n: int) -> tuple[Any, Any]:
+        """Band ``k``'s candidate pairs (later text, earlier text): within each group of texts with equal
+        band values, every text with the group's first text and with its predecessor."""
+        np = _np()
+        keys = self._keys[k].read_all()
+        keys = keys if len(rows) == n else keys[rows]
+        order = np.argsort(keys, kind="stable")  # equal keys stay in row order
+        sorted_keys = keys[order]
+        members = rows[order]
+        del keys, order
+        same = np.zeros(len(members), dtype=bool)
+        same[1:] = sorted_keys[1:] == sorted_keys[:-1]
+        del sorted_keys
+        at = np.nonzero(same)[0]
+        if not len(at):
+            return at, at
+        group_start = np.maximum.accumulate(np.where(~same, np.arange(len(members)), 0))
+        later = members[at]
+        return np.concatenate([later, later]), np.concatenate([members[group_start[at]], members[at - 1]])
+
+    def _confirm(self, codes: Any, n: int, best: Any) -> None:
+        """Compare the candidate pairs ``codes`` (``later * n + earlier``) on their signatures; lower
+        ``best[later]`` to ``earlier`` where they agree enough."""
+        np = _np()
         chance = 1.0 / 256  # two different values agree in their low 8 bits this often
         need = self.threshold * (1 - chance) + chance
         step = 1 << 15  # pairs compared at once: 2 x 4 MiB of signature bytes
@@ -311,4 +319,3 @@ class NearDuplicateIndex:
             same = (signatures[where[: len(part)]] == signatures[where[len(part) :]]).mean(axis=1)
             confirmed = same >= need
             np.minimum.at(best, later[confirmed], earlier[confirmed])
-        return np.where(best < n, best, -1)
