@@ -34,7 +34,7 @@ from dataflow.text.match import text_tokens
 _MAX32 = 0xFFFFFFFF
 _VOCAB = 1 << 16  # distinct words whose hashes are remembered (numbers make new ones without end)
 _BREAKS = str.maketrans({c: " " for c in map(chr, range(1, 128)) if c not in string.ascii_lowercase + string.digits})
-_BLOCK_SHINGLES = 1 << 15  # shingles permuted at once: num_perm x this many uint32 stay in cache
+_BLOCK_SHINGLES = 1 << 13  # shingles permuted at once: num_perm x this many uint32 (4 MiB) stay in cache
 
 
 def _np() -> Any:
@@ -70,6 +70,7 @@ class MinHasher:
         self.b = rng.integers(0, 1 << 32, num_perm, dtype=np.uint64).astype(np.uint32)[:, None]
         self.mix = (rng.integers(0, 1 << 32, shingle_words, dtype=np.uint64) | 1).astype(np.uint32)
         self._vocab: dict[str, int] = {}
+        self._permuted: Any = None  # the permutation's output, reused block after block
 
     def words(self, texts: Sequence[Any]) -> list[list[str]]:
         """Each text's words for shingling: lower case, split at anything not a letter or digit (plain
@@ -131,12 +132,24 @@ class MinHasher:
         while start < len(rows):  # blocks of whole texts, about _BLOCK_SHINGLES shingles each
             stop = int(np.searchsorted(bounds, bounds[start] + _BLOCK_SHINGLES, side="right")) - 1
             stop = max(stop, start + 1)
-            block = shingles[bounds[start] : bounds[stop]]
-            permuted = block[None, :] * self.a + self.b  # wraps modulo 2**32
+            permuted = self._permute(shingles[bounds[start] : bounds[stop]])
             offsets = bounds[start:stop] - bounds[start]
             out[rows[start:stop]] = np.minimum.reduceat(permuted, offsets, axis=1).T
             start = stop
         return out, has
+
+    def _permute(self, block: Any) -> Any:
+        """Every permutation of ``block``'s shingles, ``(num_perm, len(block))`` (wrapping modulo 2**32),
+        written into one buffer kept for the next blocks: no new 4 MiB arrays block after block."""
+        np = _np()
+        if len(block) > _BLOCK_SHINGLES:  # one text longer than a block
+            return block[None, :] * self.a + self.b
+        if self._permuted is None:
+            self._permuted = np.empty((self.num_perm, _BLOCK_SHINGLES), dtype=np.uint32)
+        permuted = self._permuted[:, : len(block)]
+        np.multiply(block[None, :], self.a, out=permuted)
+        permuted += self.b
+        return permuted
 
 
 def _fmix(h: Any, bits: int) -> Any:
