@@ -2,9 +2,9 @@
 index whose candidates are confirmed in bulk, without comparing every pair inside a big cluster.
 
 * **Shingles.** A text's words (lower case, split at anything but letters and digits: plain ASCII
-  texts of a chunk in one pass; others by ``text_tokens``) in runs of ``shingle_words``; each word
-  hashed once (CRC-32, remembered for the next chunks), each shingle a mix of its words'
-  hashes, computed for the whole chunk at once.
+  texts of a chunk in one pass; others by ``text_tokens``) in runs of ``shingle_words``. Every word
+  of a chunk is hashed at once in NumPy from its UTF-8 bytes (read as 64-bit lanes), each shingle
+  a mix of its words' hashes, computed for the whole chunk at once.
 * **Signatures.** For each of ``num_perm`` permutations ``x -> a*x + b (mod 2**32)`` (``a`` odd: a
   bijection of 32-bit values), the smallest permuted shingle of each text: NumPy over blocks of
   shingles, ``minimum.reduceat`` per text.
@@ -12,9 +12,10 @@ index whose candidates are confirmed in bulk, without comparing every pair insid
   at the threshold a candidate 98% of the time); rows whose band values agree are candidates. Within a
   band's group of equal keys, each row is compared with the group's first row and with its
   predecessor only, so a cluster of k copies costs about 2k comparisons, not k²/2.
-* **Confirmation.** The estimated Jaccard similarity (the share of equal signature values) of all
-  candidate pairs at once, from signatures kept as their low 8 bits (b-bit MinHash: the chance
-  agreement of 1/256 is corrected), 128 bytes a text.
+* **Confirmation.** The estimated Jaccard similarity (the share of equal signature values) of a
+  band's candidate pairs at once, from signatures kept as their low 8 bits (b-bit MinHash: the
+  chance agreement of 1/256 is corrected), 128 bytes a text; pairs that cannot change a text's
+  answer are skipped.
 
 ``NearDuplicateIndex`` keeps what it needs in ``SpillArray``s: in memory, or in files in a folder,
 so that a million texts hold only a few arrays of one value per text in memory at a time.
@@ -22,7 +23,6 @@ so that a million texts hold only a few arrays of one value per text in memory a
 
 from __future__ import annotations
 
-import itertools
 import os
 import string
 import zlib
@@ -32,7 +32,6 @@ from typing import Any, Sequence
 from dataflow.text.match import text_tokens
 
 _MAX32 = 0xFFFFFFFF
-_VOCAB = 1 << 16  # distinct words whose hashes are remembered (numbers make new ones without end)
 _BREAKS = str.maketrans({c: " " for c in map(chr, range(1, 128)) if c not in string.ascii_lowercase + string.digits})
 _BLOCK_SHINGLES = 1 << 13  # shingles permuted at once: num_perm x this many uint32 (4 MiB) stay in cache
 
@@ -69,38 +68,32 @@ class MinHasher:
         self.a = (rng.integers(0, 1 << 32, num_perm, dtype=np.uint64) | 1).astype(np.uint32)[:, None]
         self.b = rng.integers(0, 1 << 32, num_perm, dtype=np.uint64).astype(np.uint32)[:, None]
         self.mix = (rng.integers(0, 1 << 32, shingle_words, dtype=np.uint64) | 1).astype(np.uint32)
-        self._vocab: dict[str, int] = {}
         self._permuted: Any = None  # the permutation's output, reused block after block
 
     def words(self, texts: Sequence[Any]) -> list[list[str]]:
         """Each text's words for shingling: lower case, split at anything not a letter or digit (plain
         ASCII texts together, in one pass); other texts by ``text_tokens`` (scripts without spaces
         give one word per character)."""
-        out: list[list[str]] = [[] for _ in texts]
-        plain = [i for i, t in enumerate(texts) if isinstance(t, str) and t.isascii() and "\x00" not in t]
-        if plain:
-            blob = "\x00".join([texts[i] for i in plain]).lower().translate(_BREAKS)
-            for i, piece in zip(plain, blob.split("\x00")):
-                out[i] = piece.split()
-        for i, t in enumerate(texts):
-            if isinstance(t, str) and not out[i] and not (t.isascii() and "\x00" not in t):
-                out[i] = text_tokens(t)
-        return out
+        return [piece.split() for piece in _word_blob(texts).split("\x00")] if len(texts) else []
+
+    def word_hashes(self, texts: Sequence[Any]) -> tuple[Any, Any]:
+        """The 32-bit hash of every word of ``texts`` (``words``; uint32, text after text) and each
+        text's number of words. A word's hash depends on its UTF-8 bytes alone; the words of a
+        whole chunk are hashed together in NumPy (``_hash_words``), none of them one by one."""
+        np = _np()
+        data = _word_blob(texts).encode("utf-8")
+        starts, ends = _word_bounds(data)
+        ends_of_texts = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+        text_of_word = np.searchsorted(ends_of_texts, starts)
+        lengths = np.bincount(text_of_word, minlength=len(texts)).astype(np.int64)
+        return _hash_words(data, starts, ends), lengths
 
     def shingles(self, texts: Sequence[Any]) -> tuple[Any, Any]:
         """All shingle hashes of ``texts`` (uint32, text after text) and each text's count of them."""
         np = _np()
-        words = self.words(texts)
-        lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
-        flat = list(itertools.chain.from_iterable(words))
-        if not flat:
+        hashes, lengths = self.word_hashes(texts)
+        if not len(hashes):
             return np.zeros(0, np.uint32), np.zeros(len(texts), np.int64)
-        vocab = self._vocab
-        if len(vocab) > _VOCAB:  # bounded: a new word costs one CRC-32
-            vocab.clear()
-        for word in set(flat).difference(vocab):
-            vocab[word] = zlib.crc32(word.encode())
-        hashes = _fmix32(np.fromiter(map(vocab.__getitem__, flat), dtype=np.uint32, count=len(flat)))
         n = self.shingle_words
         counts = np.where(lengths >= n, lengths - n + 1, (lengths > 0).astype(np.int64))
         # every position's shingle (contiguous slices), then only those that end inside their text
@@ -150,6 +143,59 @@ class MinHasher:
         np.multiply(block[None, :], self.a, out=permuted)
         permuted += self.b
         return permuted
+
+
+def _word_blob(texts: Sequence[Any]) -> str:
+    """Each text's words (``MinHasher.words``) separated by spaces, the texts by NUL characters (a text
+    that is not a string has none). Plain ASCII texts are lowered and split together in one pass."""
+    pieces = [""] * len(texts)
+    plain = [i for i, t in enumerate(texts) if isinstance(t, str) and t.isascii() and "\x00" not in t]
+    if plain:
+        blob = "\x00".join([texts[i] for i in plain]).lower().translate(_BREAKS)
+        for i, piece in zip(plain, blob.split("\x00")):
+            pieces[i] = piece
+    for i, t in enumerate(texts):
+        if isinstance(t, str) and not (t.isascii() and "\x00" not in t):
+            pieces[i] = " ".join(text_tokens(t))
+    return "\x00".join(pieces)
+
+
+def _word_bounds(data: bytes) -> tuple[Any, Any]:
+    """(start, end) byte offsets of every word in ``data``: runs of bytes other than space and NUL
+    (UTF-8 never uses those two bytes inside a character)."""
+    np = _np()
+    codes = np.frombuffer(data, dtype=np.uint8)
+    inside = np.zeros(len(codes) + 2, dtype=np.int8)
+    inside[1:-1] = (codes != 0x20) & (codes != 0)
+    edges = np.diff(inside)
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+_LANE_MASKS = [(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1]
+
+
+def _hash_words(data: bytes, starts: Any, ends: Any) -> Any:
+    """A 32-bit hash of each word ``data[start:end]``, for all words at once.
+
+    A word of up to 24 bytes is read whole as three little-endian 64-bit lanes (its first, second and
+    last eight bytes, masked to the word) and mixed with its length: the hash is a function of the
+    bytes alone. The rare longer words are hashed one by one (CRC-32 of their bytes)."""
+    np = _np()
+    if not len(starts):
+        return np.zeros(0, np.uint32)
+    padded = data + bytes(16)
+    lanes = np.ndarray((len(data) + 9,), dtype="<u8", buffer=padded, strides=(1,))  # 8 bytes from every offset
+    size = (ends - starts).astype(np.int64)
+    masks = np.array(_LANE_MASKS, dtype=np.uint64)
+    first = lanes[starts] & masks[np.minimum(size, 8)]
+    second = lanes[starts + 8] & masks[np.clip(size - 8, 0, 8)]
+    last = np.where(size > 16, lanes[np.maximum(ends - 8, 0)], np.uint64(0))
+    h = fmix64(first ^ (size.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+    h = fmix64(h ^ second)
+    h = fmix64(h ^ last)
+    for i in np.flatnonzero(size > 24).tolist():
+        h[i] = fmix64(np.array([zlib.crc32(data[starts[i] : ends[i]]) | (int(size[i]) << 32)], dtype=np.uint64))[0]
+    return (h >> np.uint64(32)).astype(np.uint32)
 
 
 def _fmix(h: Any, bits: int) -> Any:

@@ -7,8 +7,10 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dataflow.text.minhash import MinHasher, NearDuplicateIndex, lsh_params
+from dataflow.text.minhash import MinHasher, NearDuplicateIndex, _hash_words, _word_blob, _word_bounds, lsh_params
 
 
 def shingles(text: str, n: int = 3) -> set[str]:
@@ -82,3 +84,46 @@ def test_texts_without_words_and_short_texts():
     index = NearDuplicateIndex(0.8)
     index.add(signatures, has)
     assert index.earlier().tolist() == [-1, -1, -1, -1, 2]
+
+
+# -- word hashes: a function of each word's bytes, computed for a whole chunk at once ----------------
+_WORD = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=" \x00"), min_size=1, max_size=40)
+
+
+def one_word_hash(word: bytes) -> int:
+    """The hash of a single word, computed alone: the reference the chunk-wide hashing must equal."""
+    return int(_hash_words(word, np.array([0]), np.array([len(word)]))[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_WORD, max_size=6), max_size=8))
+def test_a_words_hash_is_the_same_alone_and_among_other_words(texts):
+    data = "\x00".join(" ".join(words) for words in texts).encode("utf-8")
+    starts, ends = _word_bounds(data)
+    words = [w.encode("utf-8") for words in texts for w in words]
+    assert [data[s:e] for s, e in zip(starts.tolist(), ends.tolist())] == words
+    assert _hash_words(data, starts, ends).tolist() == [one_word_hash(w) for w in words]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=1, max_size=40).filter(lambda b: b" " not in b and b"\x00" not in b), st.data())
+def test_words_that_differ_in_one_byte_or_in_length_hash_apart(word, data):
+    i = data.draw(st.integers(0, len(word) - 1))
+    changed = word[:i] + bytes([(word[i] % 255) + 1 if word[i] % 255 + 1 not in (0x20, 0) else 0x41]) + word[i + 1 :]
+    if changed != word:
+        assert one_word_hash(changed) != one_word_hash(word)
+    assert one_word_hash(word + b"a") != one_word_hash(word)
+
+
+def test_a_word_hashes_alike_in_plain_ascii_and_in_other_texts():
+    hasher = MinHasher()
+    plain, _ = hasher.word_hashes(["The Louvre opened in 1793"])
+    other, _ = hasher.word_hashes(["the louvre OPENED in 1793 — à Paris"])
+    assert other[: len(plain)].tolist() == plain.tolist()
+    assert len({*hasher.word_hashes([" ".join(f"w{i}" for i in range(20_000))])[0].tolist()}) >= 19_990
+
+
+def test_word_counts_per_text():
+    _, counts = MinHasher().word_hashes(["a b c", None, "", "東京 タワー", "x"])
+    assert counts.tolist() == [3, 0, 0, len(MinHasher().words(["東京 タワー"])[0]), 1]
+    assert _word_blob([]) == "" and MinHasher().words([]) == []
