@@ -42,6 +42,7 @@ _NUMBER_SET = frozenset(NUMBER_WORDS)
 # In normal_text's form every word has a space before and after it.
 _SPACED_NUMBER_WORD = re.compile(" (?:" + "|".join(NUMBER_WORDS) + ")(?= )")
 _SPACED_ARTICLES = tuple(f" {w} " for w in LEADING_ARTICLES)
+_ARTICLE_INITIALS = frozenset(w[0] for w in LEADING_ARTICLES)
 # Several answers in one ("red, blue and green"): SK-VQA asks models to list answers with commas.
 _ANSWER_SPLIT = re.compile(r"\s*(?:[,;/]|\band\b|\bor\b|\u3001)\s*", re.IGNORECASE)
 
@@ -117,6 +118,8 @@ def strip_article(tokens: list[str]) -> list[str]:
 
 def strip_article_text(normal: str) -> str:
     """``strip_article`` on ``normal_text``'s form: ``" the louvre "`` -> ``" louvre "``."""
+    if normal[1:2] not in _ARTICLE_INITIALS:  # most answers: no article can start them
+        return normal
     for article in _SPACED_ARTICLES:
         if normal.startswith(article) and normal.count(" ") >= 3:  # two words or more
             return normal[len(article) - 1 :]

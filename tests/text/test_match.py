@@ -53,3 +53,14 @@ def test_the_substring_test_is_the_whole_word_test(context, answer):
     words = answer_tokens(answer)
     assert TokenIndex.from_text(context).contains(words) == contains(text_tokens(context), words)
     assert strip_article_text(normal_text(answer)) == f" {' '.join(words)} "
+
+
+@given(st.lists(st.sampled_from(["a", "an", "the", "The", "A", "then", "ant", "apple", "tower", "x", "1"]), max_size=4))
+def test_one_leading_article_is_dropped_from_answers_of_two_words_or_more(words):
+    from dataflow.text.match import strip_article_text
+
+    answer = " ".join(words)
+    assert strip_article_text(normal_text(answer)) == f" {' '.join(answer_tokens(answer))} "
+    lowered = [w.lower() for w in words]
+    expected = lowered[1:] if len(lowered) > 1 and lowered[0] in ("a", "an", "the") else lowered
+    assert strip_article_text(normal_text(answer)).split() == expected
