@@ -17,7 +17,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from dataflow.errors import MissingDependencyError, StorageError
 from dataflow.storage.media import embedded_bytes, externalize_media, is_pil_image
@@ -187,23 +187,54 @@ def _read_json(path: str) -> list[dict]:
 
 def _jsonl_rows(path: str) -> Iterator[dict]:
     """The rows of a JSONL file one by one; errors name the line (found again only when one occurs)."""
-    loads = _json_loads
     with open(path, "rb") as fh:
-        for lineno, line in enumerate(fh, start=1):
+        yield from _jsonl_line_rows(path, fh, 1)
+
+
+def _jsonl_chunks(path: str, rows: int) -> Iterator[list[dict]]:
+    """The rows of a JSONL file, ``rows`` at a time (the last chunk may be shorter): what batching
+    ``_jsonl_rows`` gives, with each block of lines parsed in one ``map`` when every line in it is a
+    JSON object (blank lines and errors go row by row, errors naming the line)."""
+    loads = _json_loads
+    pending: list[dict] = []
+    lineno = 1
+    with open(path, "rb") as fh:
+        while lines := list(itertools.islice(fh, rows)):
             try:
-                record = loads(line)
-            except json.JSONDecodeError:
-                if not line.strip():
-                    continue
-                _jsonl_error(path, lineno, line)
-            if type(record) is not dict:
-                if isinstance(record, dict):
-                    yield record
-                    continue
-                raise StorageError(
-                    f"{path}: line {lineno} is a JSON {type(record).__name__}, expected an object (one row per line)"
-                )
-            yield record
+                records = list(map(loads, lines))
+                plain = all(type(r) is dict for r in records)
+            except json.JSONDecodeError:  # orjson's error subclasses it
+                plain = False
+            if not plain:
+                records = list(_jsonl_line_rows(path, lines, lineno))
+            lineno += len(lines)
+            pending = pending + records if pending else records
+            while len(pending) >= rows:
+                yield pending[:rows] if len(pending) > rows else pending
+                pending = pending[rows:]
+    if pending:
+        yield pending
+
+
+def _jsonl_line_rows(path: str, lines: Iterable[bytes], first_lineno: int) -> Iterator[dict]:
+    """The rows of JSONL ``lines`` (numbered from ``first_lineno``): blank lines skipped, errors naming
+    the line."""
+    loads = _json_loads
+    for lineno, line in enumerate(lines, start=first_lineno):
+        try:
+            record = loads(line)
+        except json.JSONDecodeError:
+            if not line.strip():
+                continue
+            _jsonl_error(path, lineno, line)
+        if type(record) is not dict:
+            if isinstance(record, dict):
+                yield record
+                continue
+            raise StorageError(
+                f"{path}: line {lineno} is a JSON {type(record).__name__}, expected an object (one row per line)"
+            )
+        yield record
 
 
 def _jsonl_error(path: str, lineno: int, line: bytes) -> None:

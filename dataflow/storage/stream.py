@@ -24,7 +24,7 @@ from dataflow.storage.formats import (
     _decode_json_columns,
     _dumps_json,
     _json_loads,
-    _jsonl_rows,
+    _jsonl_chunks,
     _parquet_image,
     _parquet_modules,
     _read_csv_chunks,
@@ -59,7 +59,7 @@ def iter_record_chunks(path: str, rows: int) -> Iterator[list[dict]]:
     reading no more of the file at a time than a chunk needs where the format allows."""
     fmt = format_of(path)
     if fmt == "jsonl":
-        yield from _batched(_jsonl_rows(path), rows)
+        yield from _jsonl_chunks(path, rows)
     elif fmt == "json":
         yield from _batched(_json_rows(path), rows)
     elif fmt == "csv":
