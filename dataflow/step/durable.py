@@ -131,6 +131,7 @@ class DurableStep:
         self._input_stamp: list | None = None
         self._locks: list[StepLock] = []
         self._gc_was_enabled = False
+        self._young = YoungCollector()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> "DurableStep":
@@ -268,7 +269,7 @@ class DurableStep:
     def _collect_young(self) -> None:
         """Free the cycles a chunk left (pandas frames have some) while the collector is paused."""
         if self._gc_was_enabled:
-            gc.collect(1)
+            self._young.after_chunk()
 
     def scan(self, observe: Callable[[list[dict]], None] | None = None) -> None:
         """One pass over the input: the row count, the columns and each row's digest (the cache key).
@@ -604,3 +605,25 @@ class _Collector:
     def __exit__(self, exc_type: Any, *_: Any) -> None:
         if exc_type is not None:
             self.abort()
+
+
+class YoungCollector:
+    """When a streaming step collects the young generations: after a chunk, but not after every one.
+
+    A collection walks every young object still alive, the chunk the operator holds included, so it
+    is not free. After a collection that finds no garbage the next one waits twice as many chunks
+    (up to ``longest``); one that finds garbage brings it back to every chunk. ``collect``: the
+    collection, returning the number of unreachable objects found (``gc.collect(1)``)."""
+
+    def __init__(self, longest: int = 16, collect: Callable[[], int] | None = None):
+        self.longest = longest
+        self.collect = collect or (lambda: gc.collect(1))
+        self.every = 1
+        self.wait = 1
+
+    def after_chunk(self) -> None:
+        self.wait -= 1
+        if self.wait > 0:
+            return
+        self.every = 1 if self.collect() else min(2 * self.every, self.longest)
+        self.wait = self.every
