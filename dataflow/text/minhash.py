@@ -177,9 +177,11 @@ _LANE_MASKS = [(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1]
 def _hash_words(data: bytes, starts: Any, ends: Any) -> Any:
     """A 32-bit hash of each word ``data[start:end]``, for all words at once.
 
-    A word of up to 24 bytes is read whole as three little-endian 64-bit lanes (its first, second and
-    last eight bytes, masked to the word) and mixed with its length: the hash is a function of the
-    bytes alone. The rare longer words are hashed one by one (CRC-32 of their bytes)."""
+    A word of up to 24 bytes is read whole as up to three little-endian 64-bit lanes (its first eight
+    bytes, masked to the word and mixed with its length; then, for a longer word, its second eight
+    and its last eight bytes, each mixed in by one more round): the hash is a function of the bytes
+    alone. Most words fit in the first lane, so the later rounds run on the few longer ones only. The
+    rare words over 24 bytes are hashed one by one (CRC-32 of their bytes)."""
     np = _np()
     if not len(starts):
         return np.zeros(0, np.uint32)
@@ -187,12 +189,16 @@ def _hash_words(data: bytes, starts: Any, ends: Any) -> Any:
     lanes = np.ndarray((len(data) + 9,), dtype="<u8", buffer=padded, strides=(1,))  # 8 bytes from every offset
     size = (ends - starts).astype(np.int64)
     masks = np.array(_LANE_MASKS, dtype=np.uint64)
-    first = lanes[starts] & masks[np.minimum(size, 8)]
-    second = lanes[starts + 8] & masks[np.clip(size - 8, 0, 8)]
-    last = np.where(size > 16, lanes[np.maximum(ends - 8, 0)], np.uint64(0))
-    h = fmix64(first ^ (size.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
-    h = fmix64(h ^ second)
-    h = fmix64(h ^ last)
+    h = lanes[starts] & masks[np.minimum(size, 8)]
+    h ^= size.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    h = fmix64(h)
+    longer = np.flatnonzero(size > 8)
+    if len(longer):
+        second = lanes[starts[longer] + 8] & masks[np.minimum(size[longer] - 8, 8)]
+        h[longer] = fmix64(h[longer] ^ second)
+        longest = longer[size[longer] > 16]
+        if len(longest):
+            h[longest] = fmix64(h[longest] ^ lanes[ends[longest] - 8])
     for i in np.flatnonzero(size > 24).tolist():
         h[i] = fmix64(np.array([zlib.crc32(data[starts[i] : ends[i]]) | (int(size[i]) << 32)], dtype=np.uint64))[0]
     return (h >> np.uint64(32)).astype(np.uint32)
