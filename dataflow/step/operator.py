@@ -39,6 +39,7 @@ from dataflow.step.durable import DurableStep, RowBatcher
 from dataflow.step.fingerprint import code_fingerprint
 from dataflow.storage.formats import frame_from_records, raw_records
 from dataflow.storage.media import MediaResolver
+from dataflow.utils.runtime import keep_freed_memory
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,7 @@ class StepOperator(OperatorABC):
         memory does not grow with the number of rows; an operator that compares rows across the
         whole input sets ``streams = False`` (or overrides ``produce``)."""
         started = time.perf_counter()
+        keep_freed_memory()  # chunk after chunk, the same large buffers: reuse them (page faults cost)
         name = type(self).__name__
         io = self.io_keys(**keys)
         identity = self.step_identity(keys)
