@@ -211,12 +211,12 @@ class _Dedup:
         texts = [str(qa.get(field, "")) for qas in qa_lists for qa in qas for field in ("question", "answer")]
         normal = normalize_answers(texts)
         counts = [len(qas) for qas in qa_lists]
-        hashes = [_hash64(normal[k] + "\x00" + normal[k + 1]) for k in range(0, len(normal), 2)]
+        hashes = [_text_key(normal[k] + "\x00" + normal[k + 1]) for k in range(0, len(normal), 2)]
         if self.op.generic_question_share is not None:
             position = 0
             for value, n in zip(values, counts):
                 if isinstance(value, dict):
-                    self.questions.update({_hash64(normal[k]) for k in range(position, position + 2 * n, 2)})
+                    self.questions.update({_text_key(normal[k]) for k in range(position, position + 2 * n, 2)})
                     self.questions[_ROWS] += 1
                 position += 2 * n
         self.qa_counts.append(np.asarray(counts, dtype=np.uint32))
@@ -225,7 +225,10 @@ class _Dedup:
     def _image(self, cell: Any) -> int:
         """``_image_identity`` of a cell, remembered for the next rows (rows about one photo are usually
         next to each other)."""
-        key = tuple(cell) if isinstance(cell, list) and all(isinstance(c, str) for c in cell) else cell
+        if type(cell) is list and len(cell) == 1 and type(cell[0]) is str:
+            key: Any = cell[0]  # one path: the same identity as the bare string
+        else:
+            key = tuple(cell) if isinstance(cell, list) and all(isinstance(c, str) for c in cell) else cell
         if not isinstance(key, (str, tuple)):
             return _image_identity(cell, self.resolver)
         found = self._seen_images.get(key)
@@ -290,7 +293,7 @@ class _Dedup:
                         why.append(qa_reason(k, "duplicate_qa"))
                         repeats[str(k)] = first
                         continue
-                    if self.generic and _hash64(normalize_answer(str(qa.get("question", "")))) in self.generic:
+                    if self.generic and _text_key(normalize_answer(str(qa.get("question", "")))) in self.generic:
                         why.append(qa_reason(k, "generic_question"))
                     kept.append(qa)
                 if near is not None:
@@ -381,6 +384,13 @@ def _repeats(keys: Any, positions: Any) -> tuple[Any, Any]:
 
 
 _PARTITION = 1 << 18  # QAs per sort partition (and per block of the partitioning pass)
+
+
+def _text_key(text: str) -> int:
+    """A 64-bit key of ``text`` for this run's comparisons (QA pairs, questions): Python's own string
+    hash (SipHash), several times cheaper than a BLAKE2 digest. It differs between processes, so it
+    is never stored beyond the run; every key of one de-duplication is made in one process."""
+    return hash(text) & 0xFFFFFFFFFFFFFFFF
 
 
 def _hash64(text: str) -> int:
