@@ -27,6 +27,13 @@ def test_squeeze_is_split_and_join(text):
     assert P._squeeze(text) == " ".join(text.split())
 
 
+@settings(max_examples=1500, deadline=None)
+@given(TEXTS, TEXTS)
+def test_squeeze_is_split_and_join_on_long_lines_too(head, tail):
+    text = head + "w" * 64 + tail  # past the length from which the other whitespace is found by deleting it
+    assert P._squeeze(text) == " ".join(text.split())
+
+
 @settings(max_examples=800, deadline=None)
 @given(WORDS, st.text(alphabet="abcAB \u00e9x", max_size=8))
 def test_prefix_tree_alternation_prefers_the_longest_word_as_a_sorted_list_does(words, text):
