@@ -186,8 +186,12 @@ def xml(article, pairs, lang, short_tags=False):
     return f"<article>\n{article}\n</article>\n<qa>\n{body}</qa>"
 
 
-def brackets(article, pairs, lang, closed=False):
-    body = "\n".join(f"[Q] {q}\n[A] {a}" for q, a in pairs)
+def brackets(article, pairs, lang, closed=False, same_line=False, numbered=False):
+    def tag(letter, k):
+        return f"[{letter}{k}]" if numbered else f"[{letter}]"
+
+    between = " " if same_line else "\n"  # "[Q] What ...? [A] Paris" on one line
+    body = "\n".join(f"{tag('Q', k)} {q}{between}{tag('A', k)} {a}" for k, (q, a) in enumerate(pairs, 1))
     if closed:  # each section closed with its own tag
         return f"[ARTICLE]\n{article}\n[/ARTICLE]\n[QA]\n{body}\n[/QA]"
     return f"[ARTICLE]\n{article}\n\n[QA]\n{body}"
@@ -389,7 +393,7 @@ def layouts(draw):
     elif kind == "xml":
         text = xml(article, pairs, lang, draw(st.booleans()))
     elif kind == "brackets":
-        text = brackets(article, pairs, lang, draw(st.booleans()))
+        text = brackets(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
     elif kind == "separators":
         text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t", " → "])), draw(st.booleans()))
     elif kind == "csv":

@@ -42,6 +42,10 @@ CASES = {
     "xml_tags": (
         f"<article>{ART}</article>\n<qa>\n <pair><question>When was the bridge built?</question><answer>1333</answer></pair>\n"
         " <pair><question>Which river does it span?</question><answer>Reuss</answer></pair>\n</qa>", ART, BRIDGE),
+    "bracket_tags_same_line": (f"[ARTICLE]\n{ART}\n[/ARTICLE]\n[Q1] When was the bridge built? [A1] 1333\n"
+                               "[Q2] Which river does it span? [A2] Reuss", ART, BRIDGE),
+    "bracket_words_same_line": (f"{ART}\n\n[Question] When was the bridge built? [Answer] 1333\n"
+                                "[Question] Which river does it span? [Answer] Reuss", ART, BRIDGE),
     "bracket_tags": (f"[ARTICLE]\n{ART}\n\n[Q] When was the bridge built?\n[A] 1333\n[Q] Which river does it span?\n[A] Reuss",
                      ART, BRIDGE),
     "setext_title_and_blockquote_pairs": (

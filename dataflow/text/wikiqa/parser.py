@@ -289,6 +289,8 @@ _QMARKS = tuple(V.QUESTION_MARKS)
 _LONG_ANSWER_WORDS = _alt(w for w in V.ANSWER_WORDS if len(w) > 1 or not w.isascii())
 _INLINE_ANSWER = re.compile(
     rf"(?:(?<=[{''.join(_QMARKS)}])|\s)[-\u2013\u2014|]?\s*[(\[]?(?:(?i:{_LONG_ANSWER_WORDS})|A)\s*\d*[)\]]?\s*[:\uff1a]\s*"
+    # a bracket tag needs no colon, after the question mark: "...? [A] Paris", "...? [Answer 2] Paris"
+    rf"|(?<=[{''.join(_QMARKS)};])\s*\[(?:(?i:{_LONG_ANSWER_WORDS})|A)\s*\d*\]\s*"  # ";": Greek's question mark
 )
 _ANNOTATION = re.compile(rf"^(?i:{_alt(V.ANNOTATION_LABELS)}){_PAREN}\s*[:\uff1a]")
 _ANNOTATION_LEADS = frozenset(w[0].lower() for w in V.ANNOTATION_LABELS)
@@ -463,7 +465,7 @@ def _line(raw: str) -> _Line:
 
 def _split_inline_answer(question: str) -> tuple[str, str | None]:
     """``"What is X? Answer: Y"`` -> ``("What is X?", "Y")``."""
-    if ":" not in question and "\uff1a" not in question:
+    if ":" not in question and "\uff1a" not in question and "[" not in question:
         return question, None
     match = _INLINE_ANSWER.search(question)
     if match and match.start() > 0:
