@@ -7,6 +7,7 @@ Each language row: (question label, answer label, article header, QA header, que
 
 from __future__ import annotations
 
+import html
 import json
 
 from hypothesis import strategies as st
@@ -178,7 +179,11 @@ def yaml_block(article, pairs, lang, short_keys=False, fenced=True):
     return f"```yaml\n{text}\n```" if fenced else text
 
 
-def xml(article, pairs, lang, short_tags=False):
+def xml(article, pairs, lang, short_tags=False, attributes=False):
+    if attributes:  # each pair in one element's attributes, the article in an element with a title attribute
+        body = "".join(f'  <qa id="{k}" question="{html.escape(q)}" answer="{html.escape(a)}"/>\n'
+                       for k, (q, a) in enumerate(pairs, 1))
+        return f'<document>\n<article title="Topic">{article}</article>\n{body}</document>'
     if short_tags:  # <q>/<a> (also HTML's anchor tag) inside elements with attributes
         body = "".join(f'<qa id="{k}"><q>{q}</q><a>{a}</a></qa>\n' for k, (q, a) in enumerate(pairs, 1))
         return f"<context>{article}</context>\n{body}"
@@ -391,11 +396,11 @@ def layouts(draw):
     elif kind == "yaml":
         text = yaml_block(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "xml":
-        text = xml(article, pairs, lang, draw(st.booleans()))
+        text = xml(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "brackets":
         text = brackets(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
     elif kind == "separators":
-        text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t", " → "])), draw(st.booleans()))
+        text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t", " → ", " ➜ ", " ⟶ ", ": "])), draw(st.booleans()))
     elif kind == "csv":
         text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t"])))
     elif kind == "toml":

@@ -159,6 +159,27 @@ CASES = {
     "html_ordered_list": (
         f"<p>{ART}</p><ol><li><strong>Question:</strong> When was the bridge built? <strong>Answer:</strong> 1333</li>"
         "<li><strong>Question:</strong> Which river does it span? <strong>Answer:</strong> Reuss</li></ol>", ART, BRIDGE),
+    # -- more arrows, a colon after the question mark, attribute pairs, other scripts' full stops --
+    "dingbat_arrow_separator": (f"{ART}\n\nQ&A\n1. When was the bridge built? \u279c 1333\n"
+                                "2. Which river does it span? \u27f6 Reuss", ART, BRIDGE),
+    "colon_after_question_mark": (f"{ART}\n\nWhen was the bridge built?: 1333\nWhich river does it span?: Reuss",
+                                  ART, BRIDGE),
+    "bulleted_pairs_answer_in_parentheses": (
+        f"{ART}\n\n- When was the bridge built? (Answer: 1333)\n- Which river does it span? (Answer: Reuss)", ART, BRIDGE),
+    "xml_pairs_in_attributes": (
+        f'<document>\n<article title="Kapellbr&#252;cke">{ART}</article>\n'
+        '  <qa id="1" question="When was the bridge built?" answer="1333"/>\n'
+        "  <qa id='2' question='Which river does it span?' answer='Reuss'/>\n</document>", ART, BRIDGE),
+    "hindi_article_label_danda": (
+        "लेख: कपेलब्रुके लूसर्न में एक लकड़ी का पुल है।\n\n"
+        "प्रश्न: यह पुल कब बनाया गया?\nउत्तर: 1333 में।\nप्रश्न: यह किस नदी पर है?\nउत्तर: रेउस नदी।",
+        "कपेलब्रुके लूसर्न में एक लकड़ी का पुल है।",
+        qa(("यह पुल कब बनाया गया?", "1333 में।"), ("यह किस नदी पर है?", "रेउस नदी।"))),
+    "arabic_definite_article_label": (
+        "المقال: جسر كابيل هو جسر خشبي مسقوف في لوسيرن.\n\nالسؤال: متى بني الجسر؟\nالجواب: 1333\n"
+        "السؤال: على أي نهر يقع؟\nالجواب: نهر رويس",
+        "جسر كابيل هو جسر خشبي مسقوف في لوسيرن.", qa(("متى بني الجسر؟", "1333"), ("على أي نهر يقع؟", "نهر رويس"))),
+
 }
 
 

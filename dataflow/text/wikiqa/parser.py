@@ -476,9 +476,11 @@ def _split_inline_answer(question: str) -> tuple[str, str | None]:
     return question, None
 
 
-# "What is X? | Y", "What is X? => Y", "What is X?\tY", "What is X? - Y": a pair on one line.
+# Arrows of every Unicode arrow block (→ ⇒ ➜ ➔ ➡ ⟶ ⤏ ...) and the pointers ▶ ►: "What is X? ➜ Y".
+_ARROWS = "\u2190-\u21ff\u2794-\u27bf\u27f0-\u27ff\u2900-\u297f\u25b6\u25ba"
+# "What is X? | Y", "What is X? => Y", "What is X?\tY", "What is X? - Y", "What is X?: Y": a pair on one line.
 _SEPARATED_PAIR = re.compile(
-    r"^(?P<q>[^\n]{3,300}?[?\uff1f\u061f;])\s*(?:\||=>|->|\u2192|\u21d2|\t|\s[-\u2013\u2014]\s)\s*(?P<a>\S.*)$"
+    rf"^(?P<q>[^\n]{{3,300}}?[?\uff1f\u061f;])\s*(?:\||=>|->|[{_ARROWS}]|[:\uff1a]|\t|\s[-\u2013\u2014]\s)\s*(?P<a>\S.*)$"
 )
 
 
@@ -487,8 +489,8 @@ def _separated_pair(text: str) -> Any:
     return match if match and _ends_question(match["q"]) else None
 
 
-_PAIR_SEPARATOR_MARKS = tuple("-\u2013\u2014:\uff1a|=>\u21d2\u2192")
-_PAIR_SEPARATOR = re.compile(r"^(?:[-\u2013\u2014:\uff1a|=>\u21d2\u2192]+\s*)+")
+_PAIR_SEPARATOR_MARKS = tuple("-\u2013\u2014:\uff1a|=>")  # and, past ASCII, the arrows
+_PAIR_SEPARATOR = re.compile(rf"^(?:[-\u2013\u2014:\uff1a|=>{_ARROWS}]+\s*)+")
 
 
 def _split_at_question_mark(text: str) -> tuple[str, str | None]:
@@ -504,7 +506,7 @@ def _split_at_question_mark(text: str) -> tuple[str, str | None]:
     if idx < 0 or idx == len(text) - 1:
         return text, None
     rest = text[idx + 1 :].strip()
-    if rest.startswith(_PAIR_SEPARATOR_MARKS):
+    if rest.startswith(_PAIR_SEPARATOR_MARKS) or not rest[:1].isascii():
         rest = _PAIR_SEPARATOR.sub("", rest)
     if not rest or _ends_question(rest):
         return text, None
@@ -745,7 +747,7 @@ def _prose(lines: list[str]) -> list[str]:
     return out
 
 
-_TERMINAL = tuple(".!?)]\"'”’»。！？")  # what a finished answer ends with
+_TERMINAL = tuple(".!?)]\"'”’»。！？\u0964\u0965\u06d4\u061f\u0589\u1362\u2026")  # what a finished answer ends with
 _DANGLING_MARKS = tuple(",:;(-\u2013\u2014/&")
 _DANGLING_WORDS = frozenset(
     "the a an of and or to in on with for by at from is was were are which that as its their his her this these "
@@ -909,8 +911,15 @@ _WIKI_HEADING = re.compile(r"^\s*(=+)\s*[^=].*?\s*\1\s*$")
 
 
 def _is_title(text: str) -> bool:
-    """A short line without sentence punctuation: a title, not the article's first sentence."""
-    return len(text) < 80 and not text.rstrip().endswith((".", "!", "?", ":", ";", ",", "。", "！", "？", "：", "；", "，"))
+    """A short line without sentence punctuation (of any script, before closing quotes and brackets):
+    a title, not the article's first sentence."""
+    return len(text) < 80 and not text.rstrip().rstrip(_CLOSERS).endswith(_SENTENCE_MARKS)
+
+
+_CLOSERS = "\"'”’»)]）」』"
+# Full stops, exclamation and question marks, colons, semicolons and commas: Latin, CJK, Devanagari
+# (danda), Arabic and Urdu, Armenian, Ethiopic, Greek, the ellipsis.
+_SENTENCE_MARKS = tuple(".!?:;,。！？：；，।॥۔؟؛،։።;…")
 
 
 # "Born: 1832", "Height: 330 m": a key-value line of an article's fact list, kept on its own line.
@@ -1028,6 +1037,8 @@ def _qa_start(lines: list[str]) -> int | None:
                 continue
         if line.kind == "text" and line.numbered and _has_qmark(line.text):
             return i
+        if line.kind == "text" and line.bulleted and _has_qmark(line.text) and _split_inline_answer(line.text)[1]:
+            return i  # "- What is X? (Answer: Y)"
         if line.kind == "text" and _ends_question(line.text) and _bold_line(raw.strip()):
             return i
         if line.kind == "text" and _has_qmark(line.text) and _separated_pair(raw.strip()):

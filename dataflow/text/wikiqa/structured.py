@@ -260,27 +260,78 @@ _Q_TAG, _A_TAG, _ARTICLE_TAG = _tag_pattern(_Q_KEYS), _tag_pattern(_A_KEYS), _ta
 
 
 def has_qa_tags(text: str) -> bool:
-    """``text`` holds an XML-like question element (``<question>``, ``<q>``, ...)."""
-    return _Q_TAG.search(text) is not None
+    """``text`` holds an XML-like question element (``<question>``, ``<q>``, ...) or elements whose
+    attributes hold the pairs (``<qa question="..." answer="..."/>``)."""
+    return _Q_TAG.search(text) is not None or ("=" in text and _attribute_pairs(text) is not None)
 
 
 def _from_tags(text: str) -> tuple[str | None, Pairs, str] | None:
-    """(article, pairs, text outside the tags) from ``<article>``, ``<question>``/``<answer>`` tags."""
+    """(article, pairs, text outside the tags) from ``<article>``, ``<question>``/``<answer>`` tags, or
+    from elements whose attributes hold the pair (``<qa question="..." answer="..."/>``)."""
     questions = [(m.start(), m.group("body").strip()) for m in _Q_TAG.finditer(text)]
-    if not questions:
-        return None
-    answers = [(m.start(), m.group("body").strip()) for m in _A_TAG.finditer(text)]
     pairs = []
-    for k, (start, question) in enumerate(questions):
-        limit = questions[k + 1][0] if k + 1 < len(questions) else len(text)
-        answer = next((a for pos, a in answers if start < pos < limit), None)
-        if answer is not None:
-            pairs.append((question, answer))
+    if questions:
+        answers = [(m.start(), m.group("body").strip()) for m in _A_TAG.finditer(text)]
+        for k, (start, question) in enumerate(questions):
+            limit = questions[k + 1][0] if k + 1 < len(questions) else len(text)
+            answer = next((a for pos, a in answers if start < pos < limit), None)
+            if answer is not None:
+                pairs.append((question, answer))
+        first = questions[0][0]
     if not pairs:
-        return None
-    article = _ARTICLE_TAG.search(text)
-    outside = re.sub(r"<[^>\n]{1,40}>", "\n", text[: questions[0][0]])
+        found = _attribute_pairs(text)
+        if not found:
+            return None
+        first, pairs = found
+    article = _article_element(text)
+    outside = re.sub(r"<[^>\n]{1,40}>", "\n", text[:first])
     return (article.group("body").strip() if article else None), pairs, outside
+
+
+def _article_element(text: str) -> re.Match | None:
+    """The first article-like element (``<article>``, ``<context>``, ...) that holds no pairs itself: a
+    ``<document>`` around the article and the pairs is their container, not the article."""
+    found = None
+    for start in (m.start() for m in _ARTICLE_TAG.finditer(text)):
+        for candidate in _nested_starts(text, start):
+            element = _ARTICLE_TAG.match(text, candidate)
+            if element is None:
+                continue
+            body = element.group("body")
+            if not _Q_TAG.search(body) and not _attribute_pairs(body):
+                return element
+            found = found or element
+    return found
+
+
+def _nested_starts(text: str, start: int) -> Iterator[int]:
+    """``start`` and the start of every tag after it, up to the element's end (candidates inside it)."""
+    yield start
+    end = _ARTICLE_TAG.match(text, start).end()
+    position = text.find("<", start + 1)
+    while 0 <= position < end:
+        yield position
+        position = text.find("<", position + 1)
+
+
+_ELEMENT = re.compile(r"<[\w\-]+(?P<attributes>(?:\s+[\w\-:]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))+)\s*/?>")
+_ATTRIBUTE = re.compile(r"([\w\-:]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def _attribute_pairs(text: str) -> tuple[int, Pairs] | None:
+    """(where the first is, the pairs) of elements with a question-like and an answer-like attribute."""
+    import html
+
+    first, pairs = None, []
+    for element in _ELEMENT.finditer(text):
+        values = {_key(name): html.unescape(double or single).strip()
+                  for name, double, single in _ATTRIBUTE.findall(element["attributes"])}
+        question = next((v for k, v in values.items() if k in _Q_KEYS and v), None)
+        answer = next((v for k, v in values.items() if k in _A_KEYS and v), None)
+        if question and answer:
+            first = element.start() if first is None else first
+            pairs.append((question, answer))
+    return (first, pairs) if pairs else None
 
 
 def _jsonl_run(text: str) -> tuple[str | None, Pairs, str] | None:
@@ -342,7 +393,7 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
             block = _parse_block(body, lang)
             if block:
                 found.append((block[0], block[1], _around(text[:start].split("\n"), text[end:].split("\n"))))
-    if "<" in text and "</" in text:
+    if "<" in text and ("</" in text or "=" in text):  # elements, or attributes holding the pairs
         found.append(_from_tags(text))
     if "{" in text and ("\n{" in text or text.lstrip().startswith("{")) and _JSON_LINE.search(text):
         found.append(_jsonl_run(text))
