@@ -156,9 +156,14 @@ JSON_KEYS = [("context", "qas", "question", "answer"), ("article", "questions", 
              ("Article", "QA", "question", "answer")]
 
 
-def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cut=False):
+def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cut=False, squad=False):
     art_key, list_key, q_key, a_key = JSON_KEYS[keys]
-    payload = {art_key: article, list_key: [{q_key: q, a_key: a} for q, a in pairs]}
+    if squad:  # SQuAD's records: an id, and the answer as a list of {"text", "answer_start"}
+        records = [{"id": str(k), q_key: q, "answers": [{"text": a, "answer_start": article.find(a)}]}
+                   for k, (q, a) in enumerate(pairs)]
+    else:
+        records = [{q_key: q, a_key: a} for q, a in pairs]
+    payload = {art_key: article, list_key: records}
     text = json.dumps(payload, ensure_ascii=False, indent=2)
     if trailing_comma:
         text = text.replace('"\n    }', '",\n    }').replace("}\n  ]", "},\n  ]")
@@ -318,10 +323,14 @@ def own_lines(article, pairs, lang, style="q1"):
     return f"{article}\n\n" + "\n".join(out)
 
 
-def html_list(article, pairs, lang):
+def html_list(article, pairs, lang, as_table=False):
     q_label, a_label, *_ = LANGUAGES[lang]
+    paragraphs = f"<p>{article.replace(chr(10) * 2, '</p><p>')}</p>"
+    if as_table:  # a header row naming the columns, then a row per pair
+        rows = "".join(f"<tr><td>{q}</td><td>{a}</td></tr>\n" for q, a in pairs)
+        return f"{paragraphs}\n<table>\n<tr><th>{q_label}</th><th>{a_label}</th></tr>\n{rows}</table>"
     items = "".join(f"<li><b>{q_label}:</b> {q} <b>{a_label}:</b> {a}</li>\n" for q, a in pairs)
-    return f"<p>{article.replace(chr(10) * 2, '</p><p>')}</p>\n<ol>\n{items}</ol>"
+    return f"{paragraphs}\n<ol>\n{items}</ol>"
 
 
 def mixed_labels(article, pairs, lang, other):
@@ -378,7 +387,7 @@ def layouts(draw):
     elif kind == "own_lines":
         text = own_lines(article, pairs, lang, draw(st.sampled_from(["q1", "no", "slash"])))
     elif kind == "html_list":
-        text = html_list(article, pairs, lang)
+        text = html_list(article, pairs, lang, draw(st.booleans()))
     elif kind == "mixed_labels":
         text = mixed_labels(article, pairs, lang, draw(st.sampled_from(sorted(LANGUAGES))))
     elif kind == "labels":
@@ -389,7 +398,7 @@ def layouts(draw):
     elif kind == "json":
         cut = draw(st.booleans()) and len(pairs) > 1
         text = as_json(article, pairs, lang, draw(st.integers(0, len(JSON_KEYS) - 1)), draw(st.booleans()),
-                       draw(st.booleans()), cut)
+                       draw(st.booleans()), cut, draw(st.booleans()))
         expected = pairs[:-1] if cut else expected
     elif kind == "jsonl":
         text = jsonl(article, pairs, lang)

@@ -180,6 +180,25 @@ CASES = {
         "السؤال: على أي نهر يقع؟\nالجواب: نهر رويس",
         "جسر كابيل هو جسر خشبي مسقوف في لوسيرن.", qa(("متى بني الجسر؟", "1333"), ("على أي نهر يقع؟", "نهر رويس"))),
 
+    # -- SQuAD's records, HTML tables, an unpunctuated script's article after its label --
+    "squad_records": (
+        '{"context": "' + ART + '", "qas": [{"id": "1", "question": "When was the bridge built?", '
+        '"answers": [{"text": "1333", "answer_start": 70}]}, {"id": "2", "question": "Which river does it span?", '
+        '"answers": {"text": ["Reuss", "the Reuss"], "answer_start": [60, 56]}}]}', ART, BRIDGE),
+    "squad_nested_in_data_and_paragraphs": (
+        '{"version": "1.1", "data": [{"title": "Kapellbrücke", "paragraphs": [{"context": "' + ART + '", "qas": ['
+        '{"question": "When was the bridge built?", "answers": [{"text": "1333"}]}, '
+        '{"question": "Which river does it span?", "answers": [{"text": "Reuss"}]}]}]}]}', ART, BRIDGE),
+    "html_table": (
+        f"<p>{ART}</p>\n<table>\n  <tr><th>Question</th><th>Answer</th></tr>\n"
+        "  <tr><td>When was the bridge built?</td><td>1333</td></tr>\n"
+        "  <tr><td>Which river does it span?</td><td>Reuss</td></tr>\n</table>", ART, BRIDGE),
+    "thai_article_label_no_full_stop": (
+        "บทความ: สะพานคาเปลล์เป็นสะพานไม้มีหลังคาข้ามแม่น้ำรอยส์ในเมืองลูเซิร์น\n\n"
+        "คำถาม: สะพานสร้างขึ้นเมื่อใด?\nคำตอบ: ปี 1333\nคำถาม: สะพานข้ามแม่น้ำอะไร?\nคำตอบ: แม่น้ำรอยส์",
+        "สะพานคาเปลล์เป็นสะพานไม้มีหลังคาข้ามแม่น้ำรอยส์ในเมืองลูเซิร์น",
+        qa(("สะพานสร้างขึ้นเมื่อใด?", "ปี 1333"), ("สะพานข้ามแม่น้ำอะไร?", "แม่น้ำรอยส์"))),
+
 }
 
 

@@ -193,6 +193,8 @@ _HTML_TAG = re.compile(rf"</?(?:{_alt(V.HTML_BLOCK_TAGS + V.HTML_INLINE_TAGS)})\
 _HTML_BLOCK = re.compile(rf"<(/?)(?:{_alt(V.HTML_BLOCK_TAGS)})\b[^>]*>", re.I)
 _HTML_HEADING_OPEN = re.compile(r"<h[1-6]\b[^>]*>", re.I)
 _HTML_LI_OPEN = re.compile(r"<li\b[^>]*>", re.I)
+_HTML_ROW_OPEN = re.compile(r"(?:</tr\s*>\s*)?<tr\b[^>]*>", re.I)  # (the row before ends where this one starts)
+_HTML_CELL_CLOSE = re.compile(r"</t[dh]\s*>", re.I)
 _HTML_BOLD = re.compile(r"</?(?:b|strong)\b[^>]*>", re.I)
 
 
@@ -231,6 +233,8 @@ def _strip_wrappers(text: str) -> str:
         if "<" in text and _HTML_TAG.search(text) and not structured.has_qa_tags(text):  # <q>/<a> tags are data, not HTML
             text = _HTML_HEADING_OPEN.sub("\n## ", text)
             text = _HTML_LI_OPEN.sub("\n- ", text)
+            if "<t" in text or "<T" in text:  # a table's rows as markdown rows: "| Question | Answer |"
+                text = _HTML_CELL_CLOSE.sub(" |", _HTML_ROW_OPEN.sub("\n| ", text))
             text = _HTML_BOLD.sub("**", text)
             text = _HTML_BLOCK.sub("\n", text)
             text = _HTML_TAG.sub("", text)
@@ -747,7 +751,7 @@ def _prose(lines: list[str]) -> list[str]:
     return out
 
 
-_TERMINAL = tuple(".!?)]\"'”’»。！？\u0964\u0965\u06d4\u061f\u0589\u1362\u2026")  # what a finished answer ends with
+_TERMINAL = tuple(".!?)]\"'\u201d\u2019\u00bb\u3002\uff01\uff1f\u0964\u0965\u06d4\u061f\u0589\u1362\u2026\u104b\u17d4")  # what a finished answer ends with
 _DANGLING_MARKS = tuple(",:;(-\u2013\u2014/&")
 _DANGLING_WORDS = frozenset(
     "the a an of and or to in on with for by at from is was were are which that as its their his her this these "
@@ -913,13 +917,20 @@ _WIKI_HEADING = re.compile(r"^\s*(=+)\s*[^=].*?\s*\1\s*$")
 def _is_title(text: str) -> bool:
     """A short line without sentence punctuation (of any script, before closing quotes and brackets):
     a title, not the article's first sentence."""
-    return len(text) < 80 and not text.rstrip().rstrip(_CLOSERS).endswith(_SENTENCE_MARKS)
+    if len(text) >= 80 or text.rstrip().rstrip(_CLOSERS).endswith(_SENTENCE_MARKS):
+        return False
+    # Thai, Lao and Khmer write sentences without a closing mark: there a title is short as well.
+    return len(text) <= 24 or text.isascii() or not _UNPUNCTUATED_SCRIPT.search(text)
 
 
-_CLOSERS = "\"'”’»)]）」』"
+_UNPUNCTUATED_SCRIPT = re.compile("[\u0e00-\u0eff\u1780-\u17ff]")
+
+
+_CLOSERS = "\"'\u201d\u2019\u00bb)]\uff09\u300d\u300f"
 # Full stops, exclamation and question marks, colons, semicolons and commas: Latin, CJK, Devanagari
-# (danda), Arabic and Urdu, Armenian, Ethiopic, Greek, the ellipsis.
-_SENTENCE_MARKS = tuple(".!?:;,。！？：；，।॥۔؟؛،։።;…")
+# (danda), Arabic and Urdu, Armenian, Ethiopic, Greek, the ellipsis, Myanmar, Khmer, Tibetan.
+_SENTENCE_MARKS = tuple(".!?:;,\u3002\uff01\uff1f\uff1a\uff1b\uff0c\u0964\u0965\u06d4\u061f\u061b\u060c\u0589\u1362\u037e"
+                        "\u2026\u104b\u17d4\u0f0d")
 
 
 # "Born: 1832", "Height: 330 m": a key-value line of an article's fact list, kept on its own line.

@@ -45,14 +45,27 @@ def _role(key: str) -> str | None:
     return None
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any, nested: bool = False) -> str | None:
+    """A field's text: a string or number, a list of them (joined), or, SQuAD-like, a record holding its
+    text (``{"text": "Paris", "answer_start": 12}``) or a list of such records (the first one)."""
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, list) and value and all(isinstance(v, (str, int, float)) for v in value):
+        if nested:  # {"text": ["Paris", "Paris"], "answer_start": [...]}: alternatives, not parts
+            return _text(value[0])
         return ", ".join(str(v).strip() for v in value)
+    if not nested:
+        if isinstance(value, dict):
+            inner = next((v for k, v in value.items() if _key(k) in _TEXT_KEYS), None)
+            return _text(inner, nested=True) if inner is not None else None
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            return _text(value[0])
     return None
+
+
+_TEXT_KEYS = frozenset(("text", "answer_text", "value", "content", "span"))
 
 
 def _is_question(text: str) -> bool:
