@@ -132,7 +132,7 @@ def _numbered(k: int, scheme: str) -> str:
             "hash": f"#{k} "}[scheme]
 
 
-def labels(article, pairs, lang, numbering="none", bold=False, same_line=False, label_number=False):
+def labels(article, pairs, lang, numbering="none", bold=False, same_line=False, label_number=False, joiner=" "):
     q_label, a_label, art, qa_header, _ = LANGUAGES[lang]
     colon = " :" if lang == "fr" else ":"
     out = []
@@ -141,7 +141,7 @@ def labels(article, pairs, lang, numbering="none", bold=False, same_line=False, 
         al = f"{a_label} {k}" if label_number else a_label
         ql, al = (f"**{ql}{colon}**", f"**{al}{colon}**") if bold else (f"{ql}{colon}", f"{al}{colon}")
         lead = _numbered(k, numbering)
-        out.append(f"{lead}{ql} {q} {al} {a}" if same_line else f"{lead}{ql} {q}\n{al} {a}")
+        out.append(f"{lead}{ql} {q}{joiner}{al} {a}" if same_line else f"{lead}{ql} {q}\n{al} {a}")
     return f"{article}\n\n{qa_header}{colon}\n\n" + "\n\n".join(out)
 
 
@@ -392,7 +392,8 @@ def layouts(draw):
         text = mixed_labels(article, pairs, lang, draw(st.sampled_from(sorted(LANGUAGES))))
     elif kind == "labels":
         text = labels(article, pairs, lang, draw(st.sampled_from(["none", "dot", "paren", "letter", "roman", "hash"])),
-                      draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
+                      draw(st.booleans()), draw(st.booleans()), draw(st.booleans()),
+                      draw(st.sampled_from([" ", "; ", ", ", " | ", " - "])))  # what joins a same-line pair
     elif kind == "table":
         text = table(article, pairs, lang)
     elif kind == "json":

@@ -199,6 +199,9 @@ CASES = {
         "สะพานคาเปลล์เป็นสะพานไม้มีหลังคาข้ามแม่น้ำรอยส์ในเมืองลูเซิร์น",
         qa(("สะพานสร้างขึ้นเมื่อใด?", "ปี 1333"), ("สะพานข้ามแม่น้ำอะไร?", "แม่น้ำรอยส์"))),
 
+    "same_line_answer_after_semicolon": (f"{ART}\n\n1. When was the bridge built?; Answer: 1333\n"
+                                         "2. Which river does it span?, answer: Reuss", ART, BRIDGE),
+
 }
 
 
