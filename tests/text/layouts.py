@@ -352,6 +352,7 @@ SOURCES = ["\n\nSources:\n- Wikipedia, \"Old Bridge\"\n- Encyclopaedia Britannic
 PREAMBLES = ["", "Write a Wikipedia article related to this image without directly referring to the image. Then "
              "write question answer pairs.\n\n", "Sure! Here is a Wikipedia-style article and the question-answer pairs.\n\n",
              "<|im_start|>assistant\n", "Certainly. Below is the article.\n\n",
+             "Based on the image, which shows an old stone bridge, here is a Wikipedia-style article:\n\n",
              "Task: Write a Wikipedia article related to this image.\nCriteria:\n1: The question should refer to the image.\n"
              "2: The answer should be extracted from the Wikipedia article.\n\n"]
 EPILOGUES = ["", "\n\nI hope this helps!", "<|im_end|>", "\n\nLet me know if you need more questions."]

@@ -202,6 +202,17 @@ CASES = {
     "same_line_answer_after_semicolon": (f"{ART}\n\n1. When was the bridge built?; Answer: 1333\n"
                                          "2. Which river does it span?, answer: Reuss", ART, BRIDGE),
 
+    # -- what precedes the article: an introduction naming the work, a description before its label --
+    "introduction_naming_the_image": (
+        f"Based on the image, which shows a covered bridge, here is a Wikipedia-style article:\n\n{ART}\n\n"
+        "Q: When was the bridge built?\nA: 1333\nQ: Which river does it span?\nA: Reuss", ART, BRIDGE),
+    "image_description_before_the_article_label": (
+        f"Image description: A wooden bridge with a tower, seen from the river bank.\n\nArticle: {ART}\n\n"
+        "Q: When was the bridge built?\nA: 1333\nQ: Which river does it span?\nA: Reuss", ART, BRIDGE),
+    "description_paragraph_before_an_article_heading": (
+        f"The picture shows a covered wooden bridge at dusk.\n\n**Wikipedia Article**\n{ART}\n\n"
+        "Q: When was the bridge built?\nA: 1333\nQ: Which river does it span?\nA: Reuss", ART, BRIDGE),
+
 }
 
 

@@ -979,6 +979,7 @@ def _article_text(lines: list[str]) -> str:
             heading = _heading_text(raw)
             label = _ARTICLE_LABEL.match(heading) if heading else None
             if label:
+                paragraphs.clear()  # what came before the article's own label is not the article
                 titled = titled or bool((label["rest"] or "").strip())
             elif heading and not _is_qa_header(heading):
                 if paragraphs or titled:
@@ -992,6 +993,7 @@ def _article_text(lines: list[str]) -> str:
         known = _LINES.get(raw)  # the line was classified already (most article lines are, by _qa_start)
         clean = known.clean if known is not None else _demark(_unbullet(_QUOTE.sub("", raw) if ">" in raw else raw)[0])
         if first_content and (_CHATTER.match(clean) and clean.endswith((":", "!", ".")) and len(clean) < 300
+                              or clean.endswith((":", "\uff1a")) and len(clean) < 300 and _NAMES_THE_WORK.search(clean)
                               or _INSTRUCTION.match(clean) and len(clean) < 800
                               or _REFUSAL.match(clean) and len(clean) < 300):
             first_content = False  # "Sure! Here is ...", the task restated, an apology: not the article
@@ -1011,11 +1013,17 @@ def _article_text(lines: list[str]) -> str:
                 close()
                 titled = titled or bool(rest)
                 continue
+            close()
+            paragraphs.clear()  # "Image description: ...", then "Article: ...": the article starts here
             clean = rest
         if clean:
             current.append((clean, not label and _is_item(raw, clean, lead)))
     close()
     return "\n\n".join(_join_lines(p) for p in paragraphs)
+
+
+# What an introduction to the article names ("Based on the image, here is a Wikipedia-style article:").
+_NAMES_THE_WORK = re.compile(r"\b(?:article|wikipedia|image|picture|photo(?:graph)?)\b", re.I)
 
 
 def _join_lines(paragraph: list[tuple[str, bool]]) -> str:
