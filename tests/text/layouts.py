@@ -129,7 +129,7 @@ def qa_pairs(draw, qmark: str, spanish_opening: bool = False) -> list[tuple[str,
 def _numbered(k: int, scheme: str) -> str:
     roman = ["I", "II", "III", "IV", "V"]
     return {"none": "", "dot": f"{k}. ", "paren": f"{k}) ", "letter": f"({'abcde'[k - 1]}) ", "roman": f"{roman[k - 1]}. ",
-            "hash": f"#{k} "}[scheme]
+            "lower_roman": f"{roman[k - 1].lower()}. ", "hash": f"#{k} "}[scheme]
 
 
 def labels(article, pairs, lang, numbering="none", bold=False, same_line=False, label_number=False, joiner=" "):
@@ -255,15 +255,20 @@ def decorated(article, pairs, lang, style="quote"):
 
 
 def wrapped(article, pairs, lang, style="continued"):
-    """Labelled pairs whose answer runs on to the next line, or whose question has no question mark."""
+    """Labelled pairs whose answer runs on to the next line, or whose question has no question mark
+    (labelled, or a numbered item with only the answer labelled), or lettered questions ("A. ...?")."""
     q_label, a_label, _, qa_header, qmark = LANGUAGES[lang]
     out = []
-    for q, a in pairs:
+    for k, (q, a) in enumerate(pairs, 1):
         if style == "continued" and " " in a:
             head, tail = a.split(" ", 1)
             out.append(f"{q_label}: {q}\n{a_label}: {head}\n{tail}")
         elif style == "no_qmark":
             out.append(f"{q_label}: {q[: -len(qmark)].rstrip()}\n{a_label}: {a}")
+        elif style == "numbered_no_qmark":
+            out.append(f"{k}. {q[: -len(qmark)].rstrip()}\n{a_label}: {a}")
+        elif style == "lettered":
+            out.append(f"{'ABCDEFGH'[k - 1]}. {q}\n   {a_label}: {a}")
         else:
             out.append(f"{q_label}: {q}\n{a_label}: {a}")
     return f"{article}\n\n{qa_header}:\n\n" + "\n\n".join(out)
@@ -392,7 +397,8 @@ def layouts(draw):
     elif kind == "mixed_labels":
         text = mixed_labels(article, pairs, lang, draw(st.sampled_from(sorted(LANGUAGES))))
     elif kind == "labels":
-        text = labels(article, pairs, lang, draw(st.sampled_from(["none", "dot", "paren", "letter", "roman", "hash"])),
+        text = labels(article, pairs, lang, draw(st.sampled_from(["none", "dot", "paren", "letter", "roman", "lower_roman",
+                                                                  "hash"])),
                       draw(st.booleans()), draw(st.booleans()), draw(st.booleans()),
                       draw(st.sampled_from([" ", "; ", ", ", " | ", " - "])))  # what joins a same-line pair
     elif kind == "table":
@@ -421,9 +427,9 @@ def layouts(draw):
     elif kind == "decorated":
         text = decorated(article, pairs, lang, draw(st.sampled_from(["quote", "italic", "blockquote", "citation"])))
     elif kind == "wrapped":
-        style = draw(st.sampled_from(["continued", "no_qmark"]))
+        style = draw(st.sampled_from(["continued", "no_qmark", "numbered_no_qmark", "lettered"]))
         text = wrapped(article, pairs, lang, style)
-        if style == "no_qmark":
+        if style in ("no_qmark", "numbered_no_qmark"):
             qmark = LANGUAGES[lang][4]
             expected = [(q[: -len(qmark)].rstrip(), a) for q, a in pairs]
     else:

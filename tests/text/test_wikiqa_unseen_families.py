@@ -213,6 +213,27 @@ CASES = {
         f"The picture shows a covered wooden bridge at dusk.\n\n**Wikipedia Article**\n{ART}\n\n"
         "Q: When was the bridge built?\nA: 1333\nQ: Which river does it span?\nA: Reuss", ART, BRIDGE),
 
+    # -- numbering and labels: spelled-out numbers, lower-case roman, lettered questions, a symbol
+    #    before a word label, "The answer is:", questions without a mark before an answer label --
+    "question_number_spelled_out": (f"{ART}\n\nQuestion One: When was the bridge built?\nAnswer One: 1333\n"
+                                    "Question Two: Which river does it span?\nAnswer Two: Reuss", ART, BRIDGE),
+    "lower_case_roman_items": (f"{ART}\n\ni. When was the bridge built?\n   1333\nii. Which river does it span?\n   Reuss",
+                               ART, BRIDGE),
+    "lettered_questions_then_answer_labels": (
+        f"{ART}\n\nA. When was the bridge built?\n   Answer: 1333\nB. Which river does it span?\n   Answer: Reuss",
+        ART, BRIDGE),
+    "symbol_then_word_label": (
+        f"{ART}\n\n**\u2753 Question 1:** When was the bridge built?\n**\u2705 Answer:** 1333\n"
+        "**\u2753 Question 2:** Which river does it span?\n**\u2705 Answer:** Reuss", ART, BRIDGE),
+    "the_answer_is": (f"{ART}\n\n1. When was the bridge built?\nThe answer is: 1333\n2. Which river does it span?\n"
+                      "The correct answer is: Reuss", ART, BRIDGE),
+    "numbered_requests_without_question_marks": (
+        f"{ART}\n\n1. Name the year the bridge was built\nAnswer: 1333\n\n2. Name the river it spans\nAnswer: Reuss",
+        ART, qa(("Name the year the bridge was built", "1333"), ("Name the river it spans", "Reuss"))),
+    "german_low_high_quotes": (f"{ART}\n\nFrage: Wann wurde die Brücke gebaut?\nAntwort: \u201e1333\u201c\n"
+                               "Frage: Über welchen Fluss führt sie?\nAntwort: \u201eReuss\u201c",
+                               ART, qa(("Wann wurde die Brücke gebaut?", "1333"), ("Über welchen Fluss führt sie?", "Reuss"))),
+
 }
 
 

@@ -110,13 +110,14 @@ _NUMBER = re.compile(
     r"|^\s*(?:\#|No\.?\s*|№\s*)(\d{1,3})[.):]?\s+"  # "#1 ", "No. 1 "
     r"|^\s*\(?([a-h])\)\s+"  # "(a) ", "b) "
     r"|^\s*\(?(?=[IVX])((?:X{0,2})(?:IX|IV|V?I{0,3}))[.)]\s+(?=\S)"  # roman: "I. ", "IV) "
+    r"|^\s*\(?(?=[ivx])((?:x{0,2})(?:ix|iv|v?i{0,3}))[.)]\s+(?=\S)"  # lower-case roman: "i. ", "iv) "
 )
 _RULE = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:=\s*){3,})\s*$")
 _FENCE = re.compile(r"^\s*```")
 
 # The characters each line pattern can start with (after indentation): most lines start with a
 # letter, and a set lookup spares them the patterns that cannot match.
-_NUMBER_LEADS = frozenset("(0123456789#N№abcdefghIVX")
+_NUMBER_LEADS = frozenset("(0123456789#N№abcdefghIVXivx")
 _MARK_LEADS = frozenset("-*_=`")  # rules and fences
 _HEADING_LEADS = frozenset("#*_=")  # "#" headings, bold lines, wiki "== headings =="
 _OPTION_LEADS = frozenset("-*([ABCDEFGHabcdefgh")
@@ -279,7 +280,7 @@ def _label(words, letters: str, symbols) -> re.Pattern:
     return re.compile(
         rf"^(?=[{re.escape(''.join(sorted(firsts)))}])(?:"
         rf"[\[(<](?:(?i:{long_words})|[{letters}])(?:{_NUM})?[\])>]\s*(?:[:\uff1a.]\s*)?"  # "[Q]", "(A)", "<Q1>"
-        rf"|(?:(?i:{long_words})|[{letters}]){_NUM}{_PAREN}(?:{_SEP}|(?=\s)|$)"  # numbered: "Q1:", "问题一："
+        rf"|(?:(?i:{long_words})(?:{_NUM}|\s+(?i:{_alt(V.NUMBER_WORDS)})\b)|[{letters}]{_NUM}){_PAREN}(?:{_SEP}|(?=\s)|$)"  # "Q1:", "问题一：", "Question One:"
         rf"|(?i:{long_words}){_PAREN}(?:{_SEP}|$)"  # "Question:", "答案："
         rf"|[{letters}]{_PAREN}{_SEP}"  # "Q." / "A:"
         rf"|(?:{_alt(symbols)})"  # "❓ ..." / "✅ ..."
@@ -429,8 +430,10 @@ class _Line:
         body, self.bulleted = _unbullet(body)
         self.clean = clean = _demark(body)  # the line without quote and list markers and markdown
         number = _numbered(clean, clean[:1])
-        self.numbered = number is not None
         self.sublevel = bool(number and number.group(2))  # "1.1", "2.3": an item under a group title
+        if number is None and clean[:1] in _LETTER_ITEMS and clean[1:3] in (". ", ") ") and _ends_question(clean):
+            number = _LETTERED.match(clean)  # "A. What ...?", "B) Which ...?": lettered questions, not answer labels
+        self.numbered = number is not None
         if number:
             clean = clean[number.end() :].strip()
         self.kind = "text"
@@ -445,11 +448,23 @@ class _Line:
         elif _is_qa_header(clean):
             self.kind = "header"
         elif m := _Q_LABEL.match(clean):
-            self.kind, self.text = "question", m["rest"].strip()
+            self.kind, self.text = "question", _after_symbol(clean, m["rest"].strip(), _Q_LABEL)
         elif m := _A_LABEL.match(clean):
-            self.kind, self.text = "answer", m["rest"].strip()
+            self.kind, self.text = "answer", _after_symbol(clean, m["rest"].strip(), _A_LABEL)
         elif _is_qa_intro(clean) and not self.numbered:
             self.kind = "header"
+
+
+def _after_symbol(clean: str, rest: str, label: re.Pattern) -> str:
+    """``rest`` without a word label after a symbol label: "❓ Question 1: What ...?" -> "What ...?"."""
+    if clean[:1].isalnum() or clean[:1] in "[(<":
+        return rest
+    again = label.match(rest)
+    return again["rest"].strip() if again and again["rest"].strip() else rest
+
+
+_LETTER_ITEMS = frozenset("ABCDEFGH")
+_LETTERED = re.compile(r"[A-H][.)]\s+")
 
 
 _LINES: dict[str, _Line] = {}
@@ -571,8 +586,12 @@ class _QAReader:
         self.annotating = False  # inside an "Explanation: ..." after an answer
         # "Questions: 1. ... 2. ...  Answers: 1. ... 2. ...": answers that fill earlier questions in order.
         self.answer_queue: list[_Pair] = []
+        # The last line taken as no question (ignored, or added to an answer): when an answer label
+        # follows it, it was the next question, written without a question mark.
+        self.loose: tuple[_Pair | None, str] | None = None
 
     def start(self, question: str, inline_answer: str | None = None) -> None:
+        self.loose = None
         pair = _Pair(question)
         if inline_answer is not None:
             pair.answer = [inline_answer]
@@ -641,6 +660,15 @@ class _QAReader:
 
     def on_answer(self, line: Any) -> None:
         current = self.current
+        if line.text and self.loose is not None and (current is None or current.answer):
+            # "1. Name the river it spans" (no question mark), then "Answer: ...": that line asked
+            owner, text = self.loose
+            if owner is not None and owner.answer and owner.answer[-1] == text and len(owner.answer) > 1:
+                owner.answer.pop()
+            if owner is None or owner.answer:
+                self.start(text)
+                current = self.current
+        self.loose = None
         if current is None:
             return
         pending = [p for p in self.pairs if not p.answer]
@@ -664,6 +692,7 @@ class _QAReader:
             self.start(q, a)
             return True
         if current is None:
+            self.loose = (None, text)
             return True
         if not current.answer:
             current.answer = [text]
@@ -671,6 +700,7 @@ class _QAReader:
             return False  # a numbered non-question after the pairs: trailing material
         else:
             current.answer.append(text)
+            self.loose = (current, text)
         return True
 
     def on_plain(self, text: str, after_blank: bool, raw: str) -> bool:
@@ -686,6 +716,7 @@ class _QAReader:
             self.start(*_split_inline_answer(text))
             return True
         if current is None:
+            self.loose = (None, text)
             return True
         if current.answer is None or not current.answer:
             if current.question and _ends_question(current.q_text()) or current.answer is not None:
@@ -698,6 +729,7 @@ class _QAReader:
         else:
             current.answer.append(text)
             current.listed = False
+            self.loose = (current, text)
         return True
 
 
@@ -726,7 +758,7 @@ def _read_qa_sections(lines: list[str]) -> tuple[list[tuple[str, str]], list[str
         pairs += [(p.q_text(), p.a_text()) for p in reader.pairs]
         rest = section[stop:]
         resume = _qa_start(rest) if rest else None
-        if not resume:  # nothing more, or no progress
+        if resume is None or stop + resume == 0:  # nothing more, or no progress
             if between and rest:  # the article went on between the pairs: its last paragraphs may follow them
                 between += [""] + _prose(rest)
             break
@@ -774,7 +806,9 @@ _CITATION = re.compile(
     r"found in|from the (?:article|text|passage)|reference|ref)\b[^()\[\]]*)[)\]]|\[\d{1,3}\])\s*$",
     re.I,
 )
-_QUOTES = (('"', '"'), ("\u201c", "\u201d"), ("\u00ab", "\u00bb"), ("\u300c", "\u300d"), ("'", "'"), ("\u2018", "\u2019"))
+_QUOTES = (('"', '"'), ("\u201c", "\u201d"), ("\u00ab", "\u00bb"), ("\u300c", "\u300d"), ("'", "'"), ("\u2018", "\u2019"),
+           ("\u201e", "\u201c"), ("\u201a", "\u2018"), ("\u201d", "\u201d"), ("\u00bb", "\u00ab"), ("\u2039", "\u203a"),
+           ("\u300e", "\u300f"), ("\uff02", "\uff02"))  # also German „…“ ‚…‘, Swedish ”…”, »…«, ‹…›, 『…』
 
 
 _QUOTE_OPENERS = tuple(left for left, _ in _QUOTES)
@@ -1040,11 +1074,15 @@ def _join_lines(paragraph: list[tuple[str, bool]]) -> str:
 def _qa_start(lines: list[str]) -> int | None:
     """Index of the first line of the QA section, or None for article-only output."""
     in_references = False
+    previous: tuple[int, _Line] | None = None  # the last content line before this one
     for i, raw in enumerate(lines):
         lead = _lead(raw)
         if not lead or lead in _MARK_LEADS and _RULE.match(raw):
             continue
         line = _line(raw)
+        if line.kind == "answer" and line.text and previous is not None and _asks_without_mark(previous[1]):
+            return previous[0]  # "1. Name the river it spans", then "Answer: ..."
+        previous = (i, line)
         if line.kind == "references":
             in_references = True  # its titles may end with "?": not questions
             continue
@@ -1063,6 +1101,14 @@ def _qa_start(lines: list[str]) -> int | None:
         if line.kind == "text" and _has_qmark(line.text) and _separated_pair(raw.strip()):
             return i
     return None
+
+
+def _asks_without_mark(line: _Line) -> bool:
+    """A line that can be a question written without a question mark, when an answer label follows it:
+    a list item, or a short line that is no sentence of an article's (an imperative ends without one)."""
+    if line.kind != "text" or not line.text:
+        return False
+    return (line.numbered or line.bulleted) and len(line.text) < 200 or len(line.text) < 150 and not line.text.endswith(".")
 
 
 def _bare_pairs_start(lines: list[str]) -> int | None:

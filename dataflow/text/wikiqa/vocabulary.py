@@ -7,7 +7,8 @@ A new language or label style is a new entry here, not a new branch in the parse
 # Label words before a question / an answer ("Question 1:", "Q:", "问题一：", "问："), per language.
 # One row a language: (question words, answer words, article headers, QA section headers).
 LANGUAGES = {
-    "en": (("question", "ques.", "ques", "q"), ("answers", "answer", "correct answer", "right answer", "correct option", "ans.", "ans", "a"),
+    "en": (("question", "ques.", "ques", "q"), ("answers", "answer", "correct answer", "right answer", "correct option", "ans.", "ans", "a",
+                                             "the answer is", "the correct answer is", "the answer"),
            (), ("questions and answers", "question and answer pairs")),
     "zh": (("问题", "提问", "问", "問題", "問"), ("答案", "回答", "解答", "答", "答覆"),
            ("维基百科文章", "维基百科条目", "维基百科", "百科文章", "文章", "正文", "背景知识", "背景", "上下文", "文章内容",
@@ -54,8 +55,10 @@ ANSWER_SYMBOLS = ("✅", "✔️", "✔", "💡", "🟢")
 # Marks a list item starts with (besides -, *, +).
 BULLET_SYMBOLS = ("•", "·", "‣", "▪", "◦", "➤", "►", "▶", "▸", "→", "➔", "➜", "➡️", "➡", "⇒", "✦", "◆", "◇", "■", "□",
                   "●", "○", "🔹", "🔸", "📌", "👉", "⭐", "✨", "📝", "🔍", "🔑", "📖", "📚", "🧠", "❗")
-# Numbers written as words after a label ("问题一", "Question One" is rare enough to leave out).
+# Numbers written as words after a label ("问题一", "Question One").
 NUMERAL_WORDS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五")
+# ... and spelled out in English, after a label word only ("Question One:"; "A ten-year ..." is an answer).
+NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 # Separators after a label: ASCII and full-width colon, the Chinese enumeration comma, a dot, a bracket.
 LABEL_SEPARATORS = (":", "：", "、", ".", ")", "]", "）")
 
