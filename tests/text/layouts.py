@@ -156,7 +156,7 @@ JSON_KEYS = [("context", "qas", "question", "answer"), ("article", "questions", 
              ("Article", "QA", "question", "answer")]
 
 
-def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cut=False, squad=False):
+def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cut=False, squad=False, dialect="json"):
     art_key, list_key, q_key, a_key = JSON_KEYS[keys]
     if squad:  # SQuAD's records: an id, and the answer as a list of {"text", "answer_start"}
         records = [{"id": str(k), q_key: q, "answers": [{"text": a, "answer_start": article.find(a)}]}
@@ -165,6 +165,11 @@ def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cu
         records = [{q_key: q, a_key: a} for q, a in pairs]
     payload = {art_key: article, list_key: records}
     text = json.dumps(payload, ensure_ascii=False, indent=2)
+    if dialect == "comments":  # a line comment above the article and the list
+        text = text.replace(f'\n  "{art_key}"', f'\n  // the article\n  "{art_key}"').replace(
+            f'\n  "{list_key}"', f'\n  // the pairs\n  "{list_key}"')
+    elif dialect == "python":  # a Python literal: single quotes (repr), as a model writing code prints it
+        text = repr(payload)
     if trailing_comma:
         text = text.replace('"\n    }', '",\n    }').replace("}\n  ]", "},\n  ]")
     if cut:  # the token limit cut the last pair off inside its answer
@@ -184,7 +189,11 @@ def yaml_block(article, pairs, lang, short_keys=False, fenced=True):
     return f"```yaml\n{text}\n```" if fenced else text
 
 
-def xml(article, pairs, lang, short_tags=False, attributes=False):
+def xml(article, pairs, lang, short_tags=False, attributes=False, cdata=False):
+    if cdata:  # every text in a CDATA section
+        body = "".join(f"<pair><question><![CDATA[{q}]]></question><answer><![CDATA[{a}]]></answer></pair>\n"
+                       for q, a in pairs)
+        return f"<article><![CDATA[{article}]]></article>\n<qa>\n{body}</qa>"
     if attributes:  # each pair in one element's attributes, the article in an element with a title attribute
         body = "".join(f'  <qa id="{k}" question="{html.escape(q)}" answer="{html.escape(a)}"/>\n'
                        for k, (q, a) in enumerate(pairs, 1))
@@ -213,16 +222,17 @@ def separators(article, pairs, lang, sep=" => ", numbered=True):
     return f"{article}\n\n{qa_header}:\n" + "\n".join(lines)
 
 
-def csv_rows(article, pairs, lang, delimiter=","):
+def csv_rows(article, pairs, lang, delimiter=",", quote_all=False, fenced=True):
     import csv
     import io
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n",
+                        quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
     writer.writerow(["question", "answer"])
     writer.writerows(pairs)
     fence = "tsv" if delimiter == "\t" else "csv"
-    return f"{article}\n\n```{fence}\n{buffer.getvalue()}```"
+    return f"{article}\n\n```{fence}\n{buffer.getvalue()}```" if fenced else f"{article}\n\n{buffer.getvalue()}"
 
 
 def toml_tables(article, pairs, lang):
@@ -404,22 +414,23 @@ def layouts(draw):
     elif kind == "table":
         text = table(article, pairs, lang)
     elif kind == "json":
-        cut = draw(st.booleans()) and len(pairs) > 1
+        dialect = draw(st.sampled_from(["json", "comments", "python"]))
+        cut = draw(st.booleans()) and len(pairs) > 1 and dialect != "python"  # a cut literal is no JSON: not read
         text = as_json(article, pairs, lang, draw(st.integers(0, len(JSON_KEYS) - 1)), draw(st.booleans()),
-                       draw(st.booleans()), cut, draw(st.booleans()))
+                       draw(st.booleans()), cut, draw(st.booleans()), dialect)
         expected = pairs[:-1] if cut else expected
     elif kind == "jsonl":
         text = jsonl(article, pairs, lang)
     elif kind == "yaml":
         text = yaml_block(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "xml":
-        text = xml(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
+        text = xml(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
     elif kind == "brackets":
         text = brackets(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
     elif kind == "separators":
         text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t", " → ", " ➜ ", " ⟶ ", ": "])), draw(st.booleans()))
     elif kind == "csv":
-        text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t"])))
+        text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t"])), draw(st.booleans()), draw(st.booleans()))
     elif kind == "toml":
         text = toml_tables(article, pairs, lang)
     elif kind == "blocks":

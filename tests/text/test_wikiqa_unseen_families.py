@@ -234,6 +234,22 @@ CASES = {
                                "Frage: Über welchen Fluss führt sie?\nAntwort: \u201eReuss\u201c",
                                ART, qa(("Wann wurde die Brücke gebaut?", "1333"), ("Über welchen Fluss führt sie?", "Reuss"))),
 
+    # -- data formats a model writes loosely: a Python literal, JSON with comments, CDATA, quoted CSV --
+    "python_literal_single_quotes": (
+        "{'context': 'The Kapellbrücke is a covered wooden footbridge spanning the river Reuss in Lucerne. It was built "
+        "in 1333 and restored after a fire in 1993.', 'qas': [{'question': 'When was the bridge built?', 'answer': '1333'}, "
+        "{'question': 'Which river does it span?', 'answer': 'Reuss'}], 'verified': True}", ART, BRIDGE),
+    "json_with_line_comments": (
+        '```json\n{\n  // the article\n  "context": "' + ART + '",\n  // the pairs\n  "qas": [\n'
+        '    {"question": "When was the bridge built?", "answer": "1333"},\n'
+        '    {"question": "Which river does it span?", "answer": "Reuss"}\n  ]\n}\n```', ART, BRIDGE),
+    "xml_cdata_sections": (
+        f"<article><![CDATA[{ART}]]></article>\n<qa><question><![CDATA[When was the bridge built?]]></question>"
+        "<answer>1333</answer></qa>\n<qa><question>Which river does it span?</question><answer><![CDATA[Reuss]]></answer></qa>",
+        ART, BRIDGE),
+    "csv_every_cell_quoted": (f'{ART}\n\n"question","answer"\n"When was the bridge built?","1333"\n'
+                              '"Which river does it span?","Reuss"', ART, BRIDGE),
+
 }
 
 

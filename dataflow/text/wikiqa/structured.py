@@ -167,13 +167,49 @@ def _fenced(text: str) -> Iterator[tuple[str, str, int, int]]:
 # tolerant parsers
 # ----------------------------------------------------------------------------------------------
 def loads_json(text: str) -> Any:
-    """JSON, tolerating trailing commas and a tail cut off by the token limit (complete values kept)."""
+    """JSON, tolerating trailing commas, whole-line ``//`` comments, a Python literal's single quotes
+    (and True/False/None), and a tail cut off by the token limit (complete values kept)."""
+    if "//" in text:
+        text = _COMMENT_LINE.sub("", text)
     for candidate in (text, _TRAILING_COMMA.sub(r"\1", text)):
         try:
             return json.loads(candidate, strict=False)
         except ValueError:
             pass
+    if "'" in text and len(text) < 200_000:
+        try:
+            import ast
+
+            return ast.literal_eval(_balanced(text.strip()))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            pass
     return _cut_json(_TRAILING_COMMA.sub(r"\1", text))
+
+
+def _balanced(text: str) -> str:
+    """``text`` up to the bracket that closes its first one (strings in either quote skipped): a
+    literal without the prose after it."""
+    depth, quote, escaped = 0, "", False
+    for i, ch in enumerate(text):
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "{[(":
+            depth += 1
+        elif ch in "}])":
+            depth -= 1
+            if depth == 0:
+                return text[: i + 1]
+    return text
+
+
+_COMMENT_LINE = re.compile(r"^[ \t]*//[^\n]*\n?", re.M)
 
 
 def _cut_json(text: str) -> Any:
@@ -281,10 +317,10 @@ def has_qa_tags(text: str) -> bool:
 def _from_tags(text: str) -> tuple[str | None, Pairs, str] | None:
     """(article, pairs, text outside the tags) from ``<article>``, ``<question>``/``<answer>`` tags, or
     from elements whose attributes hold the pair (``<qa question="..." answer="..."/>``)."""
-    questions = [(m.start(), m.group("body").strip()) for m in _Q_TAG.finditer(text)]
+    questions = [(m.start(), _element_text(m.group("body"))) for m in _Q_TAG.finditer(text)]
     pairs = []
     if questions:
-        answers = [(m.start(), m.group("body").strip()) for m in _A_TAG.finditer(text)]
+        answers = [(m.start(), _element_text(m.group("body"))) for m in _A_TAG.finditer(text)]
         for k, (start, question) in enumerate(questions):
             limit = questions[k + 1][0] if k + 1 < len(questions) else len(text)
             answer = next((a for pos, a in answers if start < pos < limit), None)
@@ -298,7 +334,17 @@ def _from_tags(text: str) -> tuple[str | None, Pairs, str] | None:
         first, pairs = found
     article = _article_element(text)
     outside = re.sub(r"<[^>\n]{1,40}>", "\n", text[:first])
-    return (article.group("body").strip() if article else None), pairs, outside
+    return (_element_text(article.group("body")) if article else None), pairs, outside
+
+
+def _element_text(body: str) -> str:
+    """An element's text, a CDATA section unwrapped."""
+    if "<![" in body:
+        body = _CDATA.sub(r"\1", body)
+    return body.strip()
+
+
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 
 
 def _article_element(text: str) -> re.Match | None:
@@ -381,6 +427,7 @@ def _jsonl_run(text: str) -> tuple[str | None, Pairs, str] | None:
 # ----------------------------------------------------------------------------------------------
 _JSONISH = re.compile(r"[{\[]")
 _JSON_KEY = re.compile(r'"[^"\n]{1,60}"\s*:')
+_PY_KEY = re.compile(r"'[^'\n]{1,60}'\s*:")
 _JSON_LINE = re.compile(r"^\s*\{", re.M)
 _DELIMITED_HEADER = re.compile(
     r"^\s*[\"']?(?:" + "|".join(re.escape(k) for k in sorted(_Q_KEYS | _A_KEYS, key=len, reverse=True))
@@ -411,7 +458,8 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
     if "{" in text and ("\n{" in text or text.lstrip().startswith("{")) and _JSON_LINE.search(text):
         found.append(_jsonl_run(text))
     stripped = text.strip()
-    if not any(f and f[1] for f in found) and '"' in text and ('":' in text or '" :' in text) and _JSON_KEY.search(stripped):
+    if not any(f and f[1] for f in found) and ('"' in text and ('":' in text or '" :' in text) and _JSON_KEY.search(stripped)
+                                              or "':" in text and _PY_KEY.search(stripped)):  # or a Python literal's
         for start in [m.start() for m in _JSONISH.finditer(stripped)][:20]:
             block = _parse_block(stripped[start:], "json")
             if block:
@@ -463,7 +511,7 @@ def _delimited_rows(text: str) -> tuple[str | None, Pairs, str] | None:
     """CSV/TSV rows in prose: a header line naming question and answer columns, rows to the next blank line."""
     lines = text.split("\n")
     for i, line in enumerate(lines):
-        cells = [_key(c) for c in re.split(r"\t|,|;", line)]
+        cells = [_key(c.strip().strip("\"'")) for c in re.split(r"\t|,|;", line)]
         if len(cells) >= 2 and set(cells) & _Q_KEYS and set(cells) & _A_KEYS:
             end = next((j for j in range(i + 1, len(lines)) if not lines[j].strip()), len(lines))
             block = _parse_block("\n".join(lines[i:end]), "tsv" if "\t" in line else "csv")
