@@ -250,6 +250,18 @@ CASES = {
     "csv_every_cell_quoted": (f'{ART}\n\n"question","answer"\n"When was the bridge built?","1333"\n'
                               '"Which river does it span?","Reuss"', ART, BRIDGE),
 
+    # -- an article's own "- Key: value" list, then one-word labels again and again: labelled lines, not
+    #    a YAML document (YAML would keep only the last pair of each repeated key) --
+    "fact_list_then_repeated_one_word_labels": (
+        f"{ART}\n\n- Location: Lucerne\n- Built: 1333\n\nQuestions and answers:\n\nQuestion: When was the bridge built?\n"
+        "Answer: 1333\n\nQuestion: Which river does it span?\nAnswer: Reuss\n\nQuestion: Where is it?\nAnswer: Lucerne"
+        "\n\nSources:\n- Wikipedia",
+        f"{ART}\n\nLocation: Lucerne\nBuilt: 1333",
+        BRIDGE + qa(("Where is it?", "Lucerne"))),
+    "yaml_pairs_after_a_header_line": (
+        f"{ART}\n\nQuestions and answers:\n\n- question: When was the bridge built?\n  answer: 1333\n"
+        "- question: Which river does it span?\n  answer: Reuss", ART, BRIDGE),
+
 }
 
 

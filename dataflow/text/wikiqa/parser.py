@@ -926,7 +926,10 @@ def _try_structured(text: str) -> dict | None:
     if article:
         context = _article_text(_normalize(article).split("\n"))
     else:
-        context = _article_text(outside.split("\n"))
+        lines = outside.split("\n")
+        while lines and (not lines[-1].strip() or _line(lines[-1]).kind == "header"):
+            lines.pop()  # the header that opened the structured pairs ("Questions and answers:")
+        context = _article_text(lines)
     return {"context": context, "qas": _finish_pairs([(_demark(q), _demark(a)) for q, a in pairs])}
 
 

@@ -242,9 +242,17 @@ def _cut_json(text: str) -> Any:
 
 
 def _loads_yaml(text: str) -> Any:
+    """YAML, when its top-level keys are distinct: "Question: ...", "Answer: ..." again and again are
+    labelled lines (YAML would keep only the last pair), not a document."""
+    keys = _YAML_TOP_KEYS.findall(text)
+    if len(keys) != len(set(keys)):
+        raise ValueError("a top-level key repeats: labelled lines, not YAML")
     import yaml
 
     return yaml.safe_load(text)
+
+
+_YAML_TOP_KEYS = re.compile(r"^([^\s:#\-][^:\n]*?)\s*:(?:[ \t]|$)", re.M)
 
 
 def _loads_toml(text: str) -> Any:
@@ -480,6 +488,9 @@ def _bare_yaml(text: str) -> tuple[str | None, Pairs, str] | None:
     start = next((i for i, line in enumerate(lines) if _YAML_TOP_KEY.match(line)), None)
     if start is None:
         return None
+    keys = _YAML_TOP_KEYS.findall("\n".join(lines[start:]))
+    if len(keys) != len(set(keys)):
+        return None  # "Question: ..." / "Answer: ..." again and again: labelled lines, not a document
     ends = [len(lines)] + [j for j in range(len(lines) - 1, start, -1) if not lines[j].strip()][:4]
     for end in ends:
         block = _parse_block("\n".join(lines[start:end]), "yaml")
