@@ -170,6 +170,13 @@ def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cu
             f'\n  "{list_key}"', f'\n  // the pairs\n  "{list_key}"')
     elif dialect == "python":  # a Python literal: single quotes (repr), as a model writing code prints it
         text = repr(payload)
+    elif dialect == "keyed":  # the pairs keyed by their number: {"1": {...}, "2": {...}}
+        text = json.dumps({art_key: article, list_key: {str(k): r for k, r in enumerate(records, 1)}}, ensure_ascii=False)
+    elif dialect == "fields":  # one record, the pairs in numbered fields: "question1", "answer1", ...
+        flat = {art_key: article}
+        for k, (q, a) in enumerate(pairs, 1):
+            flat[f"question{k}"], flat[f"answer{k}"] = q, a
+        text = json.dumps(flat, ensure_ascii=False, indent=2)
     if trailing_comma:
         text = text.replace('"\n    }', '",\n    }').replace("}\n  ]", "},\n  ]")
     if cut:  # the token limit cut the last pair off inside its answer
@@ -414,8 +421,8 @@ def layouts(draw):
     elif kind == "table":
         text = table(article, pairs, lang)
     elif kind == "json":
-        dialect = draw(st.sampled_from(["json", "comments", "python"]))
-        cut = draw(st.booleans()) and len(pairs) > 1 and dialect != "python"  # a cut literal is no JSON: not read
+        dialect = draw(st.sampled_from(["json", "comments", "python", "keyed"] + (["fields"] if len(pairs) > 1 else [])))
+        cut = dialect in ("json", "comments") and len(pairs) > 1 and draw(st.booleans())  # a cut literal: not read
         text = as_json(article, pairs, lang, draw(st.integers(0, len(JSON_KEYS) - 1)), draw(st.booleans()),
                        draw(st.booleans()), cut, draw(st.booleans()), dialect)
         expected = pairs[:-1] if cut else expected

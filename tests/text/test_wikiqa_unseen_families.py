@@ -262,6 +262,18 @@ CASES = {
         f"{ART}\n\nQuestions and answers:\n\n- question: When was the bridge built?\n  answer: 1333\n"
         "- question: Which river does it span?\n  answer: Reuss", ART, BRIDGE),
 
+    # -- numbered records and fields in JSON, bold labels without a colon, numbered output sections --
+    "json_pairs_keyed_by_number": (
+        '{"article": "' + ART + '", "qa": {"1": {"q": "When was the bridge built?", "a": "1333"}, '
+        '"2": {"q": "Which river does it span?", "a": "Reuss"}}}', ART, BRIDGE),
+    "json_numbered_fields_in_one_record": (
+        '{"article": "' + ART + '", "question1": "When was the bridge built?", "answer1": "1333", '
+        '"question_2": "Which river does it span?", "answer_2": "Reuss"}', ART, BRIDGE),
+    "bold_labels_without_colons": (f"{ART}\n\n**Q** When was the bridge built?\n**A** 1333\n"
+                                   "**Question** Which river does it span?\n**Answer** Reuss", ART, BRIDGE),
+    "numbered_output_sections": (f"1. Article\n{ART}\n\n2. Question-Answer Pairs\nQ: When was the bridge built?\nA: 1333\n"
+                                 "Q: Which river does it span?\nA: Reuss", ART, BRIDGE),
+
 }
 
 

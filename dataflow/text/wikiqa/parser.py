@@ -428,6 +428,8 @@ class _Line:
     def __init__(self, raw: str):
         body = _QUOTE.sub("", raw) if ">" in raw else raw
         body, self.bulleted = _unbullet(body)
+        if body[:2] in ("**", "__"):
+            body = _bold_label(body)
         self.clean = clean = _demark(body)  # the line without quote and list markers and markdown
         number = _numbered(clean, clean[:1])
         self.sublevel = bool(number and number.group(2))  # "1.1", "2.3": an item under a group title
@@ -453,6 +455,23 @@ class _Line:
             self.kind, self.text = "answer", _after_symbol(clean, m["rest"].strip(), _A_LABEL)
         elif _is_qa_intro(clean) and not self.numbered:
             self.kind = "header"
+
+
+def _bold_label(body: str) -> str:
+    """``body`` with a bold label that has no colon given one: "**Q** What ...?" -> "Q: What ...?" (the
+    bold marks the label, as the colon does)."""
+    match = _BOLD_WORD.match(body)
+    if match is None:
+        return body
+    word = match["word"].strip()
+    for label in (_Q_LABEL, _A_LABEL):
+        found = label.match(word + ":")
+        if found is not None and not found["rest"]:
+            return f"{word}: {body[match.end():].lstrip()}"
+    return body
+
+
+_BOLD_WORD = re.compile(r"(\*\*|__)(?P<word>[^*_:\n\uff1a]{1,30}?)\1(?=\s)")
 
 
 def _after_symbol(clean: str, rest: str, label: re.Pattern) -> str:
@@ -1044,6 +1063,12 @@ def _article_text(lines: list[str]) -> str:
         first_content = restating = False
         label = (_ARTICLE_LABEL.match(clean) if len(clean) < 60 or clean.find(":", 0, 80) >= 0 or clean.find("\uff1a", 0, 80) >= 0
                  else None)
+        if label is None and known is not None and known.numbered and len(known.text) < 60:
+            numbered = _ARTICLE_LABEL.match(known.text)  # "1. Article": a numbered section of the output
+            if numbered is not None and not (numbered["rest"] or "").strip():
+                close()
+                paragraphs.clear()
+                continue
         if label:
             rest = (label["rest"] or "").strip()
             if label["label"].lower() in ("title", "heading") or "title" in label["label"].lower() or not rest or _is_title(rest):

@@ -100,14 +100,33 @@ def _pair_of(record: Any) -> tuple[str, str] | None:
 
 
 def _pairs_in(value: Any) -> Pairs | None:
-    """The pairs a value holds, if it is a QA list (or a question -> answer mapping)."""
+    """The pairs a value holds, if it is a QA list, a mapping of records ({"1": {...}, "2": {...}}), a
+    question -> answer mapping, or a record with numbered fields ("question1", "answer1", ...)."""
+    if isinstance(value, dict) and len(value) > 1 and all(isinstance(v, dict) for v in value.values()):
+        value = list(value.values())
     if isinstance(value, list) and value and isinstance(value[0], (dict, list, tuple)):
         pairs = [p for p in map(_pair_of, value) if p]
         return pairs if len(pairs) >= max(1, len(value) // 2) else None
     if isinstance(value, dict) and value and all(isinstance(k, str) and _is_question(k) for k in value):
         pairs = [(k.strip(), _text(v)) for k, v in value.items() if _text(v) is not None]
         return pairs or None
+    if isinstance(value, dict):
+        return _numbered_fields(value)
     return None
+
+
+def _numbered_fields(record: dict) -> Pairs | None:
+    """Pairs from one record's numbered fields: "question1"/"answer1", "q_2"/"a_2", ... (two or more)."""
+    by_number: dict[str, dict[str, str]] = {}
+    for key, value in record.items():
+        name = _key(key)
+        number = name[len(name.rstrip("_0123456789")):].strip("_")
+        role = _role(name) if number else None
+        text = _text(value) if role else None
+        if role and text:
+            by_number.setdefault(number, {})[role] = text
+    pairs = [(f["q"], f["a"]) for _, f in sorted(by_number.items(), key=lambda item: int(item[0])) if "q" in f and "a" in f]
+    return pairs if len(pairs) >= 2 else None
 
 
 def _walk(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
@@ -138,11 +157,15 @@ def read_payload(payload: Any) -> tuple[str | None, Pairs] | None:
     if not candidates:
         return None
     *_, qa_path, pairs = max(candidates, key=lambda c: c[:3])
+    # Pairs from one record's numbered fields: the record's other fields (its article) are not inside them.
+    holder = dict(nodes)[qa_path]
+    fields = isinstance(holder, dict) and not all(isinstance(v, dict) for v in holder.values())
     texts = []
     for path, value in nodes:
-        if isinstance(value, str) and path[: len(qa_path)] != qa_path and value.strip():
+        inside = path[: len(qa_path)] == qa_path and not (fields and len(path) == len(qa_path) + 1)
+        if isinstance(value, str) and not inside and value.strip():
             name = next((p for p in reversed(path) if isinstance(p, str)), "")
-            if name in _TITLE_KEYS or name in _Q_KEYS or name in _A_KEYS:
+            if name in _TITLE_KEYS or _role(name) is not None:
                 continue
             texts.append((name in _ARTICLE_KEYS, len(value), value.strip()))
     article = max(texts)[2] if texts else None
