@@ -145,6 +145,18 @@ def labels(article, pairs, lang, numbering="none", bold=False, same_line=False, 
     return f"{article}\n\n{qa_header}{colon}\n\n" + "\n\n".join(out)
 
 
+# The one-letter labels each language abbreviates its words to (others write Q and A).
+LETTERS = {"de": ("F", "A"), "fr": ("Q", "R"), "es": ("P", "R"), "it": ("D", "R"), "pt": ("P", "R"), "nl": ("V", "A"),
+           "ru": ("В", "О"), "pl": ("P", "O"), "tr": ("S", "C"), "id": ("P", "J"), "ja": ("Ｑ", "Ａ"), "zh": ("Ｑ", "Ａ")}
+
+
+def letter_labels(article, pairs, lang):
+    """Pairs under one-letter labels: "F: ..." / "A: ..." in German, "D:" / "R:" in Italian, "Ｑ：" in Japanese."""
+    q_letter, a_letter = LETTERS.get(lang, ("Q", "A"))
+    colon = " :" if lang == "fr" else "：" if q_letter == "Ｑ" else ":"
+    return f"{article}\n\n" + "\n".join(f"{q_letter}{colon} {q}\n{a_letter}{colon} {a}" for q, a in pairs)
+
+
 def table(article, pairs, lang):
     q_label, a_label, *_ = LANGUAGES[lang]
     rows = "\n".join(f"| {q} | {a} |" for q, a in pairs)
@@ -388,7 +400,7 @@ def layouts(draw):
     pairs = draw(qa_pairs(LANGUAGES[lang][4], spanish_opening=lang == "es" and draw(st.booleans())))
     kind = draw(st.sampled_from(["labels", "table", "json", "jsonl", "yaml", "xml", "brackets", "separators", "csv",
                                  "toml", "blocks", "decorated", "titled", "wrapped", "rich_article", "multiple_choice",
-                                 "interleaved", "own_lines", "html_list", "mixed_labels", "bare"]))
+                                 "interleaved", "own_lines", "html_list", "mixed_labels", "bare", "letters"]))
     expected = list(pairs)
     context = article
     if kind == "rich_article":
@@ -409,6 +421,8 @@ def layouts(draw):
         text = bare(article, pairs, lang, draw(st.booleans()))
     elif kind == "own_lines":
         text = own_lines(article, pairs, lang, draw(st.sampled_from(["q1", "no", "slash"])))
+    elif kind == "letters":
+        text = letter_labels(article, pairs, lang)
     elif kind == "html_list":
         text = html_list(article, pairs, lang, draw(st.booleans()))
     elif kind == "mixed_labels":

@@ -274,6 +274,17 @@ CASES = {
     "numbered_output_sections": (f"1. Article\n{ART}\n\n2. Question-Answer Pairs\nQ: When was the bridge built?\nA: 1333\n"
                                  "Q: Which river does it span?\nA: Reuss", ART, BRIDGE),
 
+    # -- one-letter labels of other languages --
+    "italian_d_r_letters": (f"{ART}\n\nD: Quando è stato costruito il ponte?\nR: Nel 1333\nD: Quale fiume attraversa?\nR: La Reuss",
+                            ART, qa(("Quando è stato costruito il ponte?", "Nel 1333"), ("Quale fiume attraversa?", "La Reuss"))),
+    "russian_cyrillic_letters": (f"{ART}\n\nВ: Когда был построен мост?\nО: В 1333 году\nВ: Какую реку он пересекает?\nО: Ройс",
+                                 ART, qa(("Когда был построен мост?", "В 1333 году"), ("Какую реку он пересекает?", "Ройс"))),
+    "french_q_r_spaced_colon": (f"{ART}\n\nQ : Quand le pont a-t-il été construit ?\nR : En 1333\n"
+                                "Q : Quelle rivière traverse-t-il ?\nR : La Reuss",
+                                ART, qa(("Quand le pont a-t-il été construit ?", "En 1333"), ("Quelle rivière traverse-t-il ?", "La Reuss"))),
+    "full_width_letters": (f"{ART}\n\nＱ：When was the bridge built?\nＡ：1333\nＱ：Which river does it span?\nＡ：Reuss",
+                           ART, BRIDGE),
+
 }
 
 

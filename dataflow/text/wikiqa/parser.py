@@ -271,11 +271,11 @@ _NUM = rf"\s*\#?\s*(?:\d+|{_alt(V.NUMERAL_WORDS)})"
 _PAREN = r"(?:\s*[(\uff08][^()\uff08\uff09]{0,80}[)\uff09])?"  # "Question 1 (answer requires the article):"
 
 
-def _label(words, letters: str, symbols) -> re.Pattern:
+def _label(words, letters: str, symbols, other_letters: str = "") -> re.Pattern:
     long_words = _alt(w for w in words if len(w) > 1 or not w.isascii())  # "问" and "答" are words
     # A line can only start with a label if it starts with one of these: checked first, it spares
     # most lines the alternation over every language's words.
-    firsts = {c for w in words for c in (w[0].lower(), w[0].upper())} | set(letters) | set("[(<")
+    firsts = {c for w in words for c in (w[0].lower(), w[0].upper())} | set(letters) | set(other_letters) | set("[(<")
     firsts |= {s[0] for s in symbols}
     return re.compile(
         rf"^(?=[{re.escape(''.join(sorted(firsts)))}])(?:"
@@ -283,17 +283,18 @@ def _label(words, letters: str, symbols) -> re.Pattern:
         rf"|(?:(?i:{long_words})(?:{_NUM}|\s+(?i:{_alt(V.NUMBER_WORDS)})\b)|[{letters}]{_NUM}){_PAREN}(?:{_SEP}|(?=\s)|$)"  # "Q1:", "问题一：", "Question One:"
         rf"|(?i:{long_words}){_PAREN}(?:{_SEP}|$)"  # "Question:", "答案："
         rf"|[{letters}]{_PAREN}{_SEP}"  # "Q." / "A:"
+        rf"|[{other_letters or letters}](?:{_NUM})?\s*[:\uff1a]"  # another language's letter, before a colon: "F:", "R :"
         rf"|(?:{_alt(symbols)})"  # "❓ ..." / "✅ ..."
         r")\s*(?P<rest>.*)$"
     )
 
 
-_Q_LABEL = _label(V.QUESTION_WORDS, "Qq", V.QUESTION_SYMBOLS)
-_A_LABEL = _label(V.ANSWER_WORDS, "A", V.ANSWER_SYMBOLS)
+_Q_LABEL = _label(V.QUESTION_WORDS, "Qq", V.QUESTION_SYMBOLS, V.QUESTION_LETTERS)
+_A_LABEL = _label(V.ANSWER_WORDS, "A", V.ANSWER_SYMBOLS, V.ANSWER_LETTERS)
 _QMARKS = tuple(V.QUESTION_MARKS)
 _LONG_ANSWER_WORDS = _alt(w for w in V.ANSWER_WORDS if len(w) > 1 or not w.isascii())
 _INLINE_ANSWER = re.compile(
-    rf"(?:(?<=[{''.join(_QMARKS)};])[;,]?|\s)[-\u2013\u2014|]?\s*[(\[]?(?:(?i:{_LONG_ANSWER_WORDS})|A)\s*\d*[)\]]?\s*[:\uff1a]\s*"
+    rf"(?:(?<=[{''.join(_QMARKS)};])[;,]?|\s)[-\u2013\u2014|]?\s*[(\[]?(?:(?i:{_LONG_ANSWER_WORDS})|[A{V.ANSWER_LETTERS}])\s*\d*[)\]]?\s*[:\uff1a]\s*"
     # a bracket tag needs no colon, after the question mark: "...? [A] Paris", "...? [Answer 2] Paris"
     rf"|(?<=[{''.join(_QMARKS)};])\s*\[(?:(?i:{_LONG_ANSWER_WORDS})|A)\s*\d*\]\s*"  # ";": Greek's question mark
 )

@@ -45,6 +45,13 @@ LANGUAGES = {
     "hu": (("kérdés",), ("válasz",), ("cikk",), ("kérdések és válaszok",)),
     "tl": (("tanong",), ("sagot",), ("artikulo",), ("mga tanong at sagot",)),
 }
+# One-letter labels of other languages, read only before a colon ("F: ...", "R : ..."): German Frage,
+# Italian Domanda, Spanish/Portuguese/Polish/Indonesian Pregunta/Pergunta/Pytanie/Pertanyaan, Russian
+# Вопрос, Turkish Soru, Dutch Vraag, the full-width Ｑ; answers: Romance Réponse/Respuesta/Risposta/
+# Resposta, Russian Ответ, Turkish Cevap, Indonesian Jawaban, Polish Odpowiedź, the full-width Ａ.
+# (Q and A themselves, with any separator, are the parser's own.)
+QUESTION_LETTERS = "FDPВSVＱ"
+ANSWER_LETTERS = "RОCJOＡ"
 QUESTION_WORDS = tuple(dict.fromkeys(w for q, _, _, _ in LANGUAGES.values() for w in q))
 ANSWER_WORDS = tuple(dict.fromkeys(w for _, a, _, _ in LANGUAGES.values() for w in a))
 # Question marks of the scripts models write in (Greek writes ";" and Arabic/Persian "؟").
