@@ -461,6 +461,9 @@ class _Line:
 def _bold_label(body: str) -> str:
     """``body`` with a bold label that has no colon given one: "**Q** What ...?" -> "Q: What ...?" (the
     bold marks the label, as the colon does)."""
+    close = body.find(body[:2], 2)
+    if close < 0 or close > 32 or ":" in body[2:close] or "\uff1a" in body[2:close]:
+        return body  # no bold word first, or a label with its colon ("**Question:**"): nothing to add
     match = _BOLD_WORD.match(body)
     if match is None:
         return body

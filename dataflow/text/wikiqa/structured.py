@@ -102,7 +102,8 @@ def _pair_of(record: Any) -> tuple[str, str] | None:
 def _pairs_in(value: Any) -> Pairs | None:
     """The pairs a value holds, if it is a QA list, a mapping of records ({"1": {...}, "2": {...}}), a
     question -> answer mapping, or a record with numbered fields ("question1", "answer1", ...)."""
-    if isinstance(value, dict) and len(value) > 1 and all(isinstance(v, dict) for v in value.values()):
+    if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()) and (
+            len(value) > 1 or str(next(iter(value))).strip().isdigit()):  # {"1": {...}} alone counts too
         value = list(value.values())
     if isinstance(value, list) and value and isinstance(value[0], (dict, list, tuple)):
         pairs = [p for p in map(_pair_of, value) if p]
@@ -117,6 +118,8 @@ def _pairs_in(value: Any) -> Pairs | None:
 
 def _numbered_fields(record: dict) -> Pairs | None:
     """Pairs from one record's numbered fields: "question1"/"answer1", "q_2"/"a_2", ... (two or more)."""
+    if not any(isinstance(k, str) and k[-1:].isdigit() for k in record):
+        return None  # most records: no numbered field at all
     by_number: dict[str, dict[str, str]] = {}
     for key, value in record.items():
         name = _key(key)
