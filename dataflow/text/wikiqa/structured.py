@@ -215,7 +215,21 @@ def loads_json(text: str) -> Any:
 def _balanced(text: str) -> str:
     """``text`` up to the bracket that closes its first one (strings in either quote skipped): a
     literal without the prose after it."""
-    depth, quote, escaped = 0, "", False
+    depth = 0
+    for i, ch in _outside_strings(text, "'\""):
+        if ch in "{[(":
+            depth += 1
+        elif ch in "}])":
+            depth -= 1
+            if depth == 0:
+                return text[: i + 1]
+    return text
+
+
+def _outside_strings(text: str, quotes: str) -> Iterator[tuple[int, str]]:
+    """(index, character) of each character of ``text`` outside its string literals (opened by any of
+    ``quotes``, closed by the same, backslash escapes inside)."""
+    quote, escaped = "", False
     for i, ch in enumerate(text):
         if quote:
             if escaped:
@@ -224,15 +238,10 @@ def _balanced(text: str) -> str:
                 escaped = True
             elif ch == quote:
                 quote = ""
-        elif ch in "'\"":
+        elif ch in quotes:
             quote = ch
-        elif ch in "{[(":
-            depth += 1
-        elif ch in "}])":
-            depth -= 1
-            if depth == 0:
-                return text[: i + 1]
-    return text
+        else:
+            yield i, ch
 
 
 _COMMENT_LINE = re.compile(r"^[ \t]*//[^\n]*\n?", re.M)
@@ -242,19 +251,8 @@ def _cut_json(text: str) -> Any:
     """The longest prefix ending at a closed value, with the brackets still open then closed."""
     stack: list[str] = []
     closes: list[tuple[int, str]] = []  # (index after a closing bracket, the brackets still open)
-    in_string = escaped = False
-    for i, ch in enumerate(text):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-            continue
-        if ch == '"':
-            in_string = True
-        elif ch in "{[":
+    for i, ch in _outside_strings(text, '"'):
+        if ch in "{[":
             stack.append("}" if ch == "{" else "]")
         elif ch in "}]" and stack:
             stack.pop()
