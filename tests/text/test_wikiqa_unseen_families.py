@@ -285,6 +285,12 @@ CASES = {
     "full_width_letters": (f"{ART}\n\nＱ：When was the bridge built?\nＡ：1333\nＱ：Which river does it span?\nＡ：Reuss",
                            ART, BRIDGE),
 
+    "question_to_answer_mapping_with_a_long_answer": (
+        '{"summary": "' + ART + '", "qa": {"When was the bridge built?": "1333, as the oldest covered wooden bridge in '
+        'Europe still standing today, long before its octagonal water tower was joined to it as part of the old city walls", "Which river does it span?": "Reuss"}}',
+        ART, qa(("When was the bridge built?", "1333, as the oldest covered wooden bridge in Europe still standing today, "
+                 "long before its octagonal water tower was joined to it as part of the old city walls"), ("Which river does it span?", "Reuss"))),
+
 }
 
 

@@ -162,7 +162,7 @@ def read_payload(payload: Any) -> tuple[str | None, Pairs] | None:
     *_, qa_path, pairs = max(candidates, key=lambda c: c[:3])
     # Pairs from one record's numbered fields: the record's other fields (its article) are not inside them.
     holder = dict(nodes)[qa_path]
-    fields = isinstance(holder, dict) and not all(isinstance(v, dict) for v in holder.values())
+    fields = isinstance(holder, dict) and _numbered_fields(holder) is not None
     texts = []
     for path, value in nodes:
         inside = path[: len(qa_path)] == qa_path and not (fields and len(path) == len(qa_path) + 1)
