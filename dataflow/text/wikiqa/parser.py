@@ -461,21 +461,16 @@ class _Line:
 def _bold_label(body: str) -> str:
     """``body`` with a bold label that has no colon given one: "**Q** What ...?" -> "Q: What ...?" (the
     bold marks the label, as the colon does)."""
-    close = body.find(body[:2], 2)
-    if close < 0 or close > 32 or ":" in body[2:close] or "\uff1a" in body[2:close]:
-        return body  # no bold word first, or a label with its colon ("**Question:**"): nothing to add
-    match = _BOLD_WORD.match(body)
-    if match is None:
+    close = body.find(body[:2], 2)  # the bold word: 1 to 30 characters, no marker or colon, then a space
+    word = body[2:close]
+    if not 3 <= close <= 32 or not body[close + 2 : close + 3].isspace() or any(c in word for c in "*_:\n\uff1a"):
         return body
-    word = match["word"].strip()
+    word = word.strip()
     for label in (_Q_LABEL, _A_LABEL):
         found = label.match(word + ":")
         if found is not None and not found["rest"]:
-            return f"{word}: {body[match.end():].lstrip()}"
+            return f"{word}: {body[close + 2:].lstrip()}"
     return body
-
-
-_BOLD_WORD = re.compile(r"(\*\*|__)(?P<word>[^*_:\n\uff1a]{1,30}?)\1(?=\s)")
 
 
 def _after_symbol(clean: str, rest: str, label: re.Pattern) -> str:

@@ -383,24 +383,21 @@ def _article_element(text: str) -> re.Match | None:
     """The first article-like element (``<article>``, ``<context>``, ...) that holds no pairs itself: a
     ``<document>`` around the article and the pairs is their container, not the article."""
     found = None
-    for start in (m.start() for m in _ARTICLE_TAG.finditer(text)):
-        for candidate in _nested_starts(text, start):
-            element = _ARTICLE_TAG.match(text, candidate)
+    for outer in _ARTICLE_TAG.finditer(text):
+        for start in _tag_starts(text, outer):
+            element = outer if start == outer.start() else _ARTICLE_TAG.match(text, start)
             if element is None:
                 continue
-            body = element.group("body")
-            if not _Q_TAG.search(body) and not _attribute_pairs(body):
+            if not has_qa_tags(element.group("body")):
                 return element
             found = found or element
     return found
 
 
-def _nested_starts(text: str, start: int) -> Iterator[int]:
-    """``start`` and the start of every tag after it, up to the element's end (candidates inside it)."""
-    yield start
-    end = _ARTICLE_TAG.match(text, start).end()
-    position = text.find("<", start + 1)
-    while 0 <= position < end:
+def _tag_starts(text: str, element: re.Match) -> Iterator[int]:
+    """Where ``element`` starts, and every tag inside it (the elements it may hold)."""
+    position = element.start()
+    while 0 <= position < element.end():
         yield position
         position = text.find("<", position + 1)
 
