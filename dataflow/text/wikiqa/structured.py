@@ -268,8 +268,7 @@ def _cut_json(text: str) -> Any:
 def _loads_yaml(text: str) -> Any:
     """YAML, when its top-level keys are distinct: "Question: ...", "Answer: ..." again and again are
     labelled lines (YAML would keep only the last pair), not a document."""
-    keys = _YAML_TOP_KEYS.findall(text)
-    if len(keys) != len(set(keys)):
+    if _top_key_repeats(text):
         raise ValueError("a top-level key repeats: labelled lines, not YAML")
     import yaml
 
@@ -277,6 +276,12 @@ def _loads_yaml(text: str) -> Any:
 
 
 _YAML_TOP_KEYS = re.compile(r"^([^\s:#\-][^:\n]*?)\s*:(?:[ \t]|$)", re.M)
+
+
+def _top_key_repeats(text: str) -> bool:
+    """A key at the start of a line (YAML's top level) appears twice: labelled lines, not a document."""
+    keys = _YAML_TOP_KEYS.findall(text)
+    return len(keys) != len(set(keys))
 
 
 def _loads_toml(text: str) -> Any:
@@ -509,8 +514,7 @@ def _bare_yaml(text: str) -> tuple[str | None, Pairs, str] | None:
     start = next((i for i, line in enumerate(lines) if _YAML_TOP_KEY.match(line)), None)
     if start is None:
         return None
-    keys = _YAML_TOP_KEYS.findall("\n".join(lines[start:]))
-    if len(keys) != len(set(keys)):
+    if _top_key_repeats("\n".join(lines[start:])):  # checked on the whole: a cut-down block would hide it
         return None  # "Question: ..." / "Answer: ..." again and again: labelled lines, not a document
     ends = [len(lines)] + [j for j in range(len(lines) - 1, start, -1) if not lines[j].strip()][:4]
     for end in ends:
