@@ -259,7 +259,11 @@ def _cut_repetition(text: str) -> str:
     opening = text[:end].strip()
     if len(opening) < 60:
         return text
-    again = text.find("\n" + opening, end)
+    # Its first characters found first: a long pattern's search costs more to set up than it saves.
+    probe = "\n" + opening[:64]
+    again = text.find(probe, end)
+    while again > 0 and not text.startswith(opening, again + 1):
+        again = text.find(probe, again + 1)
     return text[:again].rstrip() if again > 0 else text
 
 
@@ -463,14 +467,17 @@ def _bold_label(body: str) -> str:
     bold marks the label, as the colon does)."""
     close = body.find(body[:2], 2)  # the bold word: 1 to 30 characters, no marker or colon, then a space
     word = body[2:close]
-    if not 3 <= close <= 32 or not body[close + 2 : close + 3].isspace() or any(c in word for c in "*_:\n\uff1a"):
-        return body
+    if not 3 <= close <= 32 or ":" in word or not body[close + 2 : close + 3].isspace() or _NOT_IN_BOLD_WORD.search(word):
+        return body  # (most bold labels hold their colon: "**Question:** ...")
     word = word.strip()
     for label in (_Q_LABEL, _A_LABEL):
         found = label.match(word + ":")
         if found is not None and not found["rest"]:
             return f"{word}: {body[close + 2:].lstrip()}"
     return body
+
+
+_NOT_IN_BOLD_WORD = re.compile("[*_:\n\uff1a]")
 
 
 def _after_symbol(clean: str, rest: str, label: re.Pattern) -> str:
@@ -689,10 +696,11 @@ class _QAReader:
         self.loose = None
         if current is None:
             return
-        pending = [p for p in self.pairs if not p.answer]
-        if not line.text and len(pending) >= 2 and pending[-1] is current:
-            self.answer_queue = pending
-            return
+        if not line.text:
+            pending = [p for p in self.pairs if not p.answer]
+            if len(pending) >= 2 and pending[-1] is current:
+                self.answer_queue = pending
+                return
         if current.answer is None or not current.answer:
             current.answer = [line.text] if line.text else []
             current.listed = not line.text
@@ -996,6 +1004,8 @@ def _is_item(raw: str, clean: str, lead: str) -> bool:
     """A list item or key-value line (``lead``: its first character): it keeps its own line in the article."""
     if _bulleted(raw, lead) or _numbered(raw, lead):
         return True
+    if clean.find(":", 1, 32) < 0 and clean.find("\uff1a", 1, 32) < 0:
+        return False  # no colon where a key's would be (most lines): the pattern cannot match
     match = _KEY_VALUE.match(clean)
     return bool(match) and len(clean.split(":", 1)[0].split()) <= 4 and len(clean) < 160
 

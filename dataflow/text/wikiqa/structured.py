@@ -132,14 +132,19 @@ def _numbered_fields(record: dict) -> Pairs | None:
     return pairs if len(pairs) >= 2 else None
 
 
-def _walk(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
-    yield path, value
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _walk(v, path + (_key(k),))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _walk(v, path + (i,))
+def _walk(value: Any) -> list[tuple[tuple, Any]]:
+    """Every node of a parsed structure with its path of keys and indexes, parents before their
+    children and in document order (a loop, not nested generators: a payload's nodes are many)."""
+    nodes = []
+    stack = [((), value)]
+    while stack:
+        path, value = stack.pop()
+        nodes.append((path, value))
+        if isinstance(value, dict):
+            stack += reversed([(path + (_key(k),), v) for k, v in value.items()])
+        elif isinstance(value, list):
+            stack += reversed([(path + (i,), v) for i, v in enumerate(value)])
+    return nodes
 
 
 def read_payload(payload: Any) -> tuple[str | None, Pairs] | None:
@@ -150,7 +155,7 @@ def read_payload(payload: Any) -> tuple[str | None, Pairs] | None:
     """
     if isinstance(payload, dict) and len(payload) == 2 and set(map(_key, payload)) <= _Q_KEYS | _A_KEYS:
         payload = [payload]  # one pair alone
-    nodes = list(_walk(payload))
+    nodes = _walk(payload)
     candidates = []
     for path, value in nodes:
         pairs = _pairs_in(value) if isinstance(value, (list, dict)) else None
