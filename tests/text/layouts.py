@@ -129,16 +129,27 @@ def qa_pairs(draw, qmark: str, spanish_opening: bool = False) -> list[tuple[str,
 def _numbered(k: int, scheme: str) -> str:
     roman = ["I", "II", "III", "IV", "V"]
     return {"none": "", "dot": f"{k}. ", "paren": f"{k}) ", "letter": f"({'abcde'[k - 1]}) ", "roman": f"{roman[k - 1]}. ",
-            "lower_roman": f"{roman[k - 1].lower()}. ", "hash": f"#{k} "}[scheme]
+            "lower_roman": f"{roman[k - 1].lower()}. ", "hash": f"#{k} ", "keycap": f"{k}\ufe0f\u20e3 "}[scheme]
 
 
-def labels(article, pairs, lang, numbering="none", bold=False, same_line=False, label_number=False, joiner=" "):
+# Label numbers: "Question 1", "Question n° 1", "Question №1", "Question 1 of 3", "Question (1)", "Question 1/3".
+LABEL_NUMBERS = ["", "{k}", "n° {k}", "№{k}", "No. {k}", "{k} of {n}", "({k})", "{k}/{n}"]
+# Other words a language labels its pairs with (Vietnamese "Câu 1", Indonesian "Tanya"/"Jawab", ...).
+OTHER_WORDS = {"vi": ("Câu", "Đáp án"), "id": ("Tanya", "Jawab"), "th": ("คำถามที่", "คำตอบ"), "ja": ("問", "答え"),
+               "ko": ("문제", "정답"), "hi": ("प्र", "उ"), "en": ("Ques", "Ans")}
+
+
+def labels(article, pairs, lang, numbering="none", bold=False, same_line=False, label_number="", joiner=" ",
+           other_words=False):
     q_label, a_label, art, qa_header, _ = LANGUAGES[lang]
+    if other_words and lang in OTHER_WORDS:
+        q_label, a_label = OTHER_WORDS[lang]
     colon = " :" if lang == "fr" else ":"
     out = []
     for k, (q, a) in enumerate(pairs, 1):
-        ql = f"{q_label} {k}" if label_number else q_label
-        al = f"{a_label} {k}" if label_number else a_label
+        number = label_number.format(k=k, n=len(pairs))
+        ql = f"{q_label} {number}" if number else q_label
+        al = f"{a_label} {k}" if number else a_label
         ql, al = (f"**{ql}{colon}**", f"**{al}{colon}**") if bold else (f"{ql}{colon}", f"{al}{colon}")
         lead = _numbered(k, numbering)
         out.append(f"{lead}{ql} {q}{joiner}{al} {a}" if same_line else f"{lead}{ql} {q}\n{al} {a}")
@@ -147,14 +158,26 @@ def labels(article, pairs, lang, numbering="none", bold=False, same_line=False, 
 
 # The one-letter labels each language abbreviates its words to (others write Q and A).
 LETTERS = {"de": ("F", "A"), "fr": ("Q", "R"), "es": ("P", "R"), "it": ("D", "R"), "pt": ("P", "R"), "nl": ("V", "A"),
-           "ru": ("В", "О"), "pl": ("P", "O"), "tr": ("S", "C"), "id": ("P", "J"), "ja": ("Ｑ", "Ａ"), "zh": ("Ｑ", "Ａ")}
+           "ru": ("В", "О"), "pl": ("P", "O"), "tr": ("S", "C"), "id": ("P", "J"), "ja": ("Ｑ", "Ａ"), "zh": ("Ｑ", "Ａ"),
+           "ar": ("س", "ج"), "fa": ("س", "ج"), "he": ("ש", "ת"), "el": ("Ε", "Α")}
 
 
-def letter_labels(article, pairs, lang):
-    """Pairs under one-letter labels: "F: ..." / "A: ..." in German, "D:" / "R:" in Italian, "Ｑ：" in Japanese."""
+def letter_labels(article, pairs, lang, numbered=False):
+    """Pairs under one-letter labels: "F: ..." / "A: ..." in German, "D:" / "R:" in Italian, "Ｑ：" in Japanese,
+    "س1:" / "ج1:" in Arabic."""
     q_letter, a_letter = LETTERS.get(lang, ("Q", "A"))
     colon = " :" if lang == "fr" else "：" if q_letter == "Ｑ" else ":"
-    return f"{article}\n\n" + "\n".join(f"{q_letter}{colon} {q}\n{a_letter}{colon} {a}" for q, a in pairs)
+    return f"{article}\n\n" + "\n".join(f"{q_letter}{k if numbered else ''}{colon} {q}\n{a_letter}{k if numbered else ''}{colon} {a}"
+                                        for k, (q, a) in enumerate(pairs, 1))
+
+
+def han_spaced(article, pairs, lang, ordinal=False):
+    """Chinese and Japanese labels ended by a space instead of a colon ("問1　...？" / "答え　..."), or the
+    question's ordinal ("第1题：")."""
+    q_word, a_word = ("问", "答") if lang.startswith("zh") else ("問", "答え")
+    if ordinal:
+        return f"{article}\n\n" + "\n".join(f"第{k}题：{q}\n答案：{a}" for k, (q, a) in enumerate(pairs, 1))
+    return f"{article}\n\n" + "\n\n".join(f"{q_word}{k}\u3000{q}\n{a_word}\u3000{a}" for k, (q, a) in enumerate(pairs, 1))
 
 
 def table(article, pairs, lang):
@@ -184,6 +207,10 @@ def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cu
         text = repr(payload)
     elif dialect == "keyed":  # the pairs keyed by their number: {"1": {...}, "2": {...}}
         text = json.dumps({art_key: article, list_key: {str(k): r for k, r in enumerate(records, 1)}}, ensure_ascii=False)
+    elif dialect == "nested":  # {"data": {"article": {"title", "body"}, "questions": [...]}}, records on their lines
+        records_text = ",\n".join("      " + json.dumps(r, ensure_ascii=False) for r in records)
+        body = json.dumps({"title": "Topic", "body": article}, ensure_ascii=False)
+        text = f'{{\n  "data": {{\n    "{art_key}": {body},\n    "{list_key}": [\n{records_text}\n    ]\n  }}\n}}'
     elif dialect == "fields":  # one record, the pairs in numbered fields: "question1", "answer1", ...
         flat = {art_key: article}
         for k, (q, a) in enumerate(pairs, 1):
@@ -241,15 +268,19 @@ def separators(article, pairs, lang, sep=" => ", numbered=True):
     return f"{article}\n\n{qa_header}:\n" + "\n".join(lines)
 
 
-def csv_rows(article, pairs, lang, delimiter=",", quote_all=False, fenced=True):
+def csv_rows(article, pairs, lang, delimiter=",", quote_all=False, fenced=True, id_column=False):
     import csv
     import io
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n",
                         quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
-    writer.writerow(["question", "answer"])
-    writer.writerows(pairs)
+    if id_column:  # "id,question,answer": the question column is not the first
+        writer.writerow(["id", "question", "answer"])
+        writer.writerows((k, q, a) for k, (q, a) in enumerate(pairs, 1))
+    else:
+        writer.writerow(["question", "answer"])
+        writer.writerows(pairs)
     fence = "tsv" if delimiter == "\t" else "csv"
     return f"{article}\n\n```{fence}\n{buffer.getvalue()}```" if fenced else f"{article}\n\n{buffer.getvalue()}"
 
@@ -319,8 +350,11 @@ def multiple_choice(article, pairs, lang, distractors, answer_style="letter_text
         options = [o for o in others if o != a][:3]
         options.insert(min(slot, len(options)), a)
         letter = "ABCD"[options.index(a)]
-        shown = {"paren": "{L}) {o}", "dot": "{L}. {o}", "lower": "({l}) {o}", "bullet": "- {L}) {o}"}[option_style]
+        shown = {"paren": "{L}) {o}", "dot": "{L}. {o}", "lower": "({l}) {o}", "bullet": "- {L}) {o}",
+                 "inline": "{L}) {o}"}[option_style]
         lines = [shown.format(L="ABCD"[i], l="abcd"[i], o=o) for i, o in enumerate(options)]
+        if option_style == "inline":  # "Options: A) ... B) ... C) ..." on one line
+            lines = ["Options: " + " ".join(lines)]
         answer = {"letter_text": f"{letter}) {a}", "letter": letter, "text": a}[answer_style]
         out.append(f"{k}. {q}\n" + "\n".join(lines) + f"\n{a_label}: {answer}")
     return f"{article}\n\n{qa_header}:\n\n" + "\n\n".join(out)
@@ -400,7 +434,7 @@ def layouts(draw):
     pairs = draw(qa_pairs(LANGUAGES[lang][4], spanish_opening=lang == "es" and draw(st.booleans())))
     kind = draw(st.sampled_from(["labels", "table", "json", "jsonl", "yaml", "xml", "brackets", "separators", "csv",
                                  "toml", "blocks", "decorated", "titled", "wrapped", "rich_article", "multiple_choice",
-                                 "interleaved", "own_lines", "html_list", "mixed_labels", "bare", "letters"]))
+                                 "interleaved", "own_lines", "html_list", "mixed_labels", "bare", "letters", "han_spaced"]))
     expected = list(pairs)
     context = article
     if kind == "rich_article":
@@ -410,7 +444,7 @@ def layouts(draw):
         distractors = [(draw(st.lists(st.one_of(name, year), min_size=4, max_size=4, unique=True)), draw(st.integers(0, 3)))
                        for _ in pairs]
         text = multiple_choice(article, pairs, lang, distractors, draw(st.sampled_from(["letter_text", "letter", "text"])),
-                               draw(st.sampled_from(["paren", "dot", "lower", "bullet"])))
+                               draw(st.sampled_from(["paren", "dot", "lower", "bullet", "inline"])))
     elif kind == "interleaved":
         paragraphs = article.split("\n\n")
         if len(paragraphs) > len(pairs):
@@ -422,20 +456,23 @@ def layouts(draw):
     elif kind == "own_lines":
         text = own_lines(article, pairs, lang, draw(st.sampled_from(["q1", "no", "slash"])))
     elif kind == "letters":
-        text = letter_labels(article, pairs, lang)
+        text = letter_labels(article, pairs, lang, draw(st.booleans()))
+    elif kind == "han_spaced" and lang in ("zh", "zh-hant", "ja"):
+        text = han_spaced(article, pairs, lang, draw(st.booleans()))
     elif kind == "html_list":
         text = html_list(article, pairs, lang, draw(st.booleans()))
     elif kind == "mixed_labels":
         text = mixed_labels(article, pairs, lang, draw(st.sampled_from(sorted(LANGUAGES))))
     elif kind == "labels":
         text = labels(article, pairs, lang, draw(st.sampled_from(["none", "dot", "paren", "letter", "roman", "lower_roman",
-                                                                  "hash"])),
-                      draw(st.booleans()), draw(st.booleans()), draw(st.booleans()),
-                      draw(st.sampled_from([" ", "; ", ", ", " | ", " - "])))  # what joins a same-line pair
+                                                                  "hash", "keycap"])),
+                      draw(st.booleans()), draw(st.booleans()), draw(st.sampled_from(LABEL_NUMBERS)),
+                      draw(st.sampled_from([" ", "; ", ", ", " | ", " - "])),  # what joins a same-line pair
+                      draw(st.booleans()))
     elif kind == "table":
         text = table(article, pairs, lang)
     elif kind == "json":
-        dialect = draw(st.sampled_from(["json", "comments", "python", "keyed"] + (["fields"] if len(pairs) > 1 else [])))
+        dialect = draw(st.sampled_from(["json", "comments", "python", "keyed", "nested"] + (["fields"] if len(pairs) > 1 else [])))
         cut = dialect in ("json", "comments") and len(pairs) > 1 and draw(st.booleans())  # a cut literal: not read
         text = as_json(article, pairs, lang, draw(st.integers(0, len(JSON_KEYS) - 1)), draw(st.booleans()),
                        draw(st.booleans()), cut, draw(st.booleans()), dialect)
@@ -451,7 +488,8 @@ def layouts(draw):
     elif kind == "separators":
         text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t", " → ", " ➜ ", " ⟶ ", ": "])), draw(st.booleans()))
     elif kind == "csv":
-        text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t"])), draw(st.booleans()), draw(st.booleans()))
+        text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t"])), draw(st.booleans()), draw(st.booleans()),
+                        draw(st.booleans()))
     elif kind == "toml":
         text = toml_tables(article, pairs, lang)
     elif kind == "blocks":

@@ -291,6 +291,48 @@ CASES = {
         ART, qa(("When was the bridge built?", "1333, as the oldest covered wooden bridge in Europe still standing today, "
                  "long before its octagonal water tower was joined to it as part of the old city walls"), ("Which river does it span?", "Reuss"))),
 
+    # -- label numbers, ordinals and abbreviations --
+    "label_number_of_count": (f"{ART}\n\nQuestion 1 of 2: When was the bridge built?\nAnswer: 1333\n"
+                              "Question 2 of 2: Which river does it span?\nAnswer: Reuss", ART, BRIDGE),
+    "french_numero_sign": (f"{ART}\n\nQuestion n° 1 : Quand le pont a-t-il été construit ?\nRéponse : En 1333\n"
+                           "Question n° 2 : Quelle rivière traverse-t-il ?\nRéponse : La Reuss",
+                           ART, qa(("Quand le pont a-t-il été construit ?", "En 1333"), ("Quelle rivière traverse-t-il ?", "La Reuss"))),
+    "russian_numero_sign": (f"{ART}\n\nВопрос №1: Когда был построен мост?\nОтвет: В 1333 году\n"
+                            "Вопрос №2: Какую реку он пересекает?\nОтвет: Ройс",
+                            ART, qa(("Когда был построен мост?", "В 1333 году"), ("Какую реку он пересекает?", "Ройс"))),
+    "chinese_ordinal_question": (f"{ART}\n\n第一题：这座桥建于哪一年？\n答案：1333年。\n第二题：它横跨哪条河？\n答案：罗伊斯河。",
+                                 ART, qa(("这座桥建于哪一年？", "1333年。"), ("它横跨哪条河？", "罗伊斯河。"))),
+    "japanese_ideographic_space_labels": (f"{ART}\n\n問1\u3000橋は何年に建てられましたか？\n答え\u30001333\n\n"
+                                          "問2\u3000どの川に架かっていますか？\n答え\u3000ロイス川",
+                                          ART, qa(("橋は何年に建てられましたか？", "1333"), ("どの川に架かっていますか？", "ロイス川"))),
+    "arabic_letter_abbreviations": (f"{ART}\n\nس1: متى بني الجسر؟\nج1: عام 1333\nس2: أي نهر يعبر؟\nج2: نهر رويس",
+                                    ART, qa(("متى بني الجسر؟", "عام 1333"), ("أي نهر يعبر؟", "نهر رويس"))),
+    "hebrew_letter_abbreviations": (f"{ART}\n\nש: מתי נבנה הגשר?\nת: בשנת 1333\nש: מעל איזה נהר הוא עובר?\nת: נהר רויס",
+                                    ART, qa(("מתי נבנה הגשר?", "בשנת 1333"), ("מעל איזה נהר הוא עובר?", "נהר רויס"))),
+    "vietnamese_cau_items": (f"{ART}\n\nCâu 1: Cây cầu được xây dựng năm nào?\nĐáp án: Năm 1333\n"
+                             "Câu 2: Cây cầu bắc qua sông nào?\nĐáp án: Sông Reuss",
+                             ART, qa(("Cây cầu được xây dựng năm nào?", "Năm 1333"), ("Cây cầu bắc qua sông nào?", "Sông Reuss"))),
+    "indonesian_tanya_jawab": (f"{ART}\n\nTanya: Kapan jembatan itu dibangun?\nJawab: Tahun 1333\n\n"
+                               "Tanya: Sungai apa yang dilintasinya?\nJawab: Sungai Reuss",
+                               ART, qa(("Kapan jembatan itu dibangun?", "Tahun 1333"), ("Sungai apa yang dilintasinya?", "Sungai Reuss"))),
+    "thai_ordinal_label": (f"{ART}\n\nคำถามที่ 1: สะพานสร้างขึ้นเมื่อใด\nคำตอบ: ปี 1333\nคำถามที่ 2: สะพานข้ามแม่น้ำอะไร\nคำตอบ: แม่น้ำรอยส์",
+                           ART, qa(("สะพานสร้างขึ้นเมื่อใด", "ปี 1333"), ("สะพานข้ามแม่น้ำอะไร", "แม่น้ำรอยส์"))),
+    "keycap_numbers": (f"{ART}\n\n1\ufe0f\u20e3 When was the bridge built?\n\u27a1\ufe0f 1333\n\n"
+                       "2\ufe0f\u20e3 Which river does it span?\n\u27a1\ufe0f Reuss", ART, BRIDGE),
+
+    # -- options on one line, CSV with an id column, a record inside a larger value --
+    "options_on_one_line": (f"{ART}\n\nQuestion 1: Which river does it span?\nOptions: A) Rhine B) Reuss C) Aare\n"
+                            "Correct answer: B\n\nQuestion 2: When was the bridge built?\nChoices: (A) 1291 (B) 1333\n"
+                            "Answer: (B)", ART, qa(("Which river does it span?", "Reuss"), ("When was the bridge built?", "1333"))),
+    "csv_with_id_column": (f"{ART}\n\nid,question,answer\n1,When was the bridge built?,1333\n2,\"Which river does it span?\",Reuss\n",
+                           ART, BRIDGE),
+    "tsv_with_number_column": (f"{ART}\n\nNo.\tQuestion\tAnswer\n1\tWhen was the bridge built?\t1333\n"
+                               "2\tWhich river does it span?\tReuss\n", ART, BRIDGE),
+    "json_records_on_their_own_lines_inside_an_object": (
+        '{\n  "data": {\n    "article": {"title": "Kapellbrücke", "body": "' + ART + '"},\n    "questions": [\n'
+        '      {"q": "When was the bridge built?", "a": "1333"},\n      {"q": "Which river does it span?", "a": "Reuss"}\n'
+        '    ]\n  }\n}', ART, BRIDGE),
+
 }
 
 

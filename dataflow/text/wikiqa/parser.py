@@ -107,6 +107,7 @@ def _unbullet(body: str) -> tuple[str, bool]:
 _NUMBER = re.compile(
     r"^\s*\(?(\d{1,3})((?:\.\d{1,3})+)[.)]?\s+"  # two-level: "1.1 ", "2.3) "
     r"|^\s*\(?(\d{1,3})[.)/]\s+|^\s*\(?(\d{1,3})[.)](?=\*\*|__)"  # "1. ", "(1) ", "1/ ", "1.**"
+    r"|^\s*(?:\d\ufe0f?\u20e3|\U0001f51f)[.):]?\s*"  # keycap emoji: "1️⃣ ", "🔟 "
     r"|^\s*(?:\#|No\.?\s*|№\s*)(\d{1,3})[.):]?\s+"  # "#1 ", "No. 1 "
     r"|^\s*\(?([a-h])\)\s+"  # "(a) ", "b) "
     r"|^\s*\(?(?=[IVX])((?:X{0,2})(?:IX|IV|V?I{0,3}))[.)]\s+(?=\S)"  # roman: "I. ", "IV) "
@@ -117,7 +118,7 @@ _FENCE = re.compile(r"^\s*```")
 
 # The characters each line pattern can start with (after indentation): most lines start with a
 # letter, and a set lookup spares them the patterns that cannot match.
-_NUMBER_LEADS = frozenset("(0123456789#N№abcdefghIVXivx")
+_NUMBER_LEADS = frozenset("(0123456789#N№abcdefghIVXivx\U0001f51f")
 _MARK_LEADS = frozenset("-*_=`")  # rules and fences
 _HEADING_LEADS = frozenset("#*_=")  # "#" headings, bold lines, wiki "== headings =="
 _OPTION_LEADS = frozenset("-*([ABCDEFGHabcdefgh")
@@ -271,29 +272,41 @@ def _cut_repetition(text: str) -> str:
 # line classification
 # ------------------------------------------------------------------------------------------
 _SEP = rf"(?:\s*(?:{_alt(V.LABEL_SEPARATORS)})|\s+[-\u2013\u2014](?=\s))"
-_NUM = rf"\s*\#?\s*(?:\d+|{_alt(V.NUMERAL_WORDS)})"
+_NUM = rf"\s*(?:\#|№|[Nn][°ºo]\.?|[Nn]r\.?)?\s*(?:\d+(?:\s*/\s*\d+|\s+(?i:{_alt(V.NUMBER_OF)})\s+\d+)?|{_alt(V.NUMERAL_WORDS)})"  # "1", "1/3", "1 of 3"
 _PAREN = r"(?:\s*[(\uff08][^()\uff08\uff09]{0,80}[)\uff09])?"  # "Question 1 (answer requires the article):"
 
 
-def _label(words, letters: str, symbols, other_letters: str = "") -> re.Pattern:
+_HAN_KANA = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def _label(words, letters: str, symbols, other_letters: str = "", ordinal: tuple = ("", ())) -> re.Pattern:
     long_words = _alt(w for w in words if len(w) > 1 or not w.isascii())  # "问" and "答" are words
     # A line can only start with a label if it starts with one of these: checked first, it spares
     # most lines the alternation over every language's words.
     firsts = {c for w in words for c in (w[0].lower(), w[0].upper())} | set(letters) | set(other_letters) | set("[(<")
-    firsts |= {s[0] for s in symbols}
+    firsts |= {s[0] for s in symbols} | set(ordinal[0][:1])
+    # Chinese and Japanese write no space between words: there a space ends a label ("答え　3776メートル").
+    spaced = _alt(w for w in words if _HAN_KANA.fullmatch(w))
+    prefix, suffixes = ordinal
+    ordinal_label = rf"|{re.escape(prefix)}{_NUM}\s*(?:{_alt(suffixes)}){_PAREN}(?:{_SEP}|(?=\s)|$)" if prefix else ""
     return re.compile(
         rf"^(?=[{re.escape(''.join(sorted(firsts)))}])(?:"
         rf"[\[(<](?:(?i:{long_words})|[{letters}])(?:{_NUM})?[\])>]\s*(?:[:\uff1a.]\s*)?"  # "[Q]", "(A)", "<Q1>"
         rf"|(?:(?i:{long_words})(?:{_NUM}|\s+(?i:{_alt(V.NUMBER_WORDS)})\b)|[{letters}]{_NUM}){_PAREN}(?:{_SEP}|(?=\s)|$)"  # "Q1:", "问题一：", "Question One:"
         rf"|(?i:{long_words}){_PAREN}(?:{_SEP}|$)"  # "Question:", "答案："
+        rf"|(?:{spaced})\s+(?=\S)"  # "答え 3776メートル"
         rf"|[{letters}]{_PAREN}{_SEP}"  # "Q." / "A:"
         rf"|[{other_letters or letters}](?:{_NUM})?\s*[:\uff1a]"  # another language's letter, before a colon: "F:", "R :"
         rf"|(?:{_alt(symbols)})"  # "❓ ..." / "✅ ..."
+        rf"{ordinal_label}"  # "第1题："
         r")\s*(?P<rest>.*)$"
     )
 
 
-_Q_LABEL = _label(V.QUESTION_WORDS, "Qq", V.QUESTION_SYMBOLS, V.QUESTION_LETTERS)
+# A Chinese or Japanese label (its number too), then an ideographic space: the label's separator.
+_IDEOGRAPHIC_LABEL = re.compile(
+    rf"^(\s*(?:{_alt(w for w in V.QUESTION_WORDS + V.ANSWER_WORDS if _HAN_KANA.fullmatch(w))})(?:\d+|{_alt(V.NUMERAL_WORDS)})?)\u3000")
+_Q_LABEL = _label(V.QUESTION_WORDS, "Qq", V.QUESTION_SYMBOLS, V.QUESTION_LETTERS, V.ORDINAL_QUESTION)
 _A_LABEL = _label(V.ANSWER_WORDS, "A", V.ANSWER_SYMBOLS, V.ANSWER_LETTERS)
 _QMARKS = tuple(V.QUESTION_MARKS)
 _LONG_ANSWER_WORDS = _alt(w for w in V.ANSWER_WORDS if len(w) > 1 or not w.isascii())
@@ -432,6 +445,8 @@ class _Line:
 
     def __init__(self, raw: str):
         body = _QUOTE.sub("", raw) if ">" in raw else raw
+        if "\u3000" in body:  # "答え　1100": the ideographic space ends the label (the answer is no label number)
+            body = _IDEOGRAPHIC_LABEL.sub("\\1\uff1a", body, count=1)
         body, self.bulleted = _unbullet(body)
         if body[:2] in ("**", "__"):
             body = _bold_label(body)
@@ -566,6 +581,39 @@ _OPTION = re.compile(r"^\s*(?:[-*]\s+)?[(\[]?([A-Ha-h])(?:[)\].:]|\s[-\u2013\u20
 _CHOSEN = re.compile(r"^(?:(?i:option|choice)\s+)?[(\[]?([A-Ha-h])(?:[)\].:]|\s[-\u2013\u2014]|$)\s*(.*)$")
 
 
+_OPTIONS_LABEL = re.compile(rf"^(?i:{_alt(V.OPTION_LABELS)})\s*[:\uff1a]\s*")
+_INLINE_OPTION = re.compile(r"(?:^|(?<=\s))[(\[]?([A-Ha-h])[)\].:]\s+")
+
+
+_OPTION_LABEL_LEADS = frozenset(w[0] for w in V.OPTION_LABELS)
+
+
+def _may_list_options(line: _Line) -> bool:
+    """Whether ``line`` can start a one-line list of options (``_inline_options``): "A) ", "(A", "[A" or an
+    options label first. A one-character test: most lines checked are their question's answer."""
+    lead = line.clean[:1]
+    if lead in "([" or lead in "Aa" and line.clean[1:2] in (")", ".", "]"):
+        return True
+    return line.kind != "answer" and lead.lower() in _OPTION_LABEL_LEADS
+
+
+def _inline_options(text: str) -> dict[str, str] | None:
+    """A question's options written on one line, labelled or not: "Options: A) Seville B) Granada" ->
+    {"a": "Seville", "b": "Granada"}; None unless the options follow each other from "A", two or more after
+    a label, three or more without one ("A: Vitamin B. It ..." is an answer)."""
+    label = _OPTIONS_LABEL.match(text)
+    body = text[label.end() :] if label else text
+    first = _INLINE_OPTION.match(body)
+    if first is None or first[1] not in "Aa":
+        return None  # (most lines: an answer, a question)
+    marks = list(_INLINE_OPTION.finditer(body))
+    if len(marks) < (2 if label else 3) or "".join(m[1].lower() for m in marks) != "abcdefgh"[: len(marks)]:
+        return None
+    ends = [m.start() for m in marks[1:]] + [len(body)]
+    options = {m[1].lower(): body[m.end() : end].strip() for m, end in zip(marks, ends)}
+    return options if all(options.values()) else None
+
+
 class _Pair:
     __slots__ = ("question", "answer", "listed", "options")
 
@@ -667,6 +715,9 @@ class _QAReader:
         current = self.current
         if current is None or current.answer or self.answer_queue:
             return False
+        if not current.options and _may_list_options(line := _line(raw)) and (inline := _inline_options(line.clean)):
+            current.options = inline  # "Options: A) Seville B) Granada C) Madrid" on one line
+            return True
         if lead not in _OPTION_LEADS or lead in "-*" and not raw.lstrip()[1:2].isspace():
             return False  # an option starts with its letter, a bracket, or a list marker and a space
         option = _OPTION.match(raw)

@@ -468,8 +468,8 @@ _JSONISH = re.compile(r"[{\[]")
 _JSON_KEY = re.compile(r'"[^"\n]{1,60}"\s*:')
 _PY_KEY = re.compile(r"'[^'\n]{1,60}'\s*:")
 _JSON_LINE = re.compile(r"^\s*\{", re.M)
-_DELIMITED_HEADER = re.compile(
-    r"^\s*[\"']?(?:" + "|".join(re.escape(k) for k in sorted(_Q_KEYS | _A_KEYS, key=len, reverse=True))
+_DELIMITED_HEADER = re.compile(  # a header naming a question column, after up to three others ("id", "#", "No.")
+    r"^\s*(?:[\"']?[\w#.\- ]{0,20}[\"']?[ ]*[\t,;][ ]*){0,3}[\"']?(?:" + "|".join(re.escape(k) for k in sorted(_Q_KEYS | _A_KEYS, key=len, reverse=True))
     + r")[\"']?\s*[\t,;]", re.M | re.I)
 
 
@@ -494,8 +494,6 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
                 found.append((block[0], block[1], _around(text[:start].split("\n"), text[end:].split("\n"))))
     if "<" in text and ("</" in text or "=" in text):  # elements, or attributes holding the pairs
         found.append(_from_tags(text))
-    if "{" in text and ("\n{" in text or text.lstrip().startswith("{")) and _JSON_LINE.search(text):
-        found.append(_jsonl_run(text))
     stripped = text.strip()
     if not any(f and f[1] for f in found) and ('"' in text and ('":' in text or '" :' in text) and _JSON_KEY.search(stripped)
                                               or "':" in text and _PY_KEY.search(stripped)):  # or a Python literal's
@@ -504,6 +502,10 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
             if block:
                 found.append((block[0], block[1], stripped[:start]))
                 break
+    # After the bare value: a record on a line of its own inside a larger value is no JSON Lines run
+    # (at equal counts the first found wins).
+    if "{" in text and ("\n{" in text or text.lstrip().startswith("{")) and _JSON_LINE.search(text):
+        found.append(_jsonl_run(text))
     if "- " in text and _YAML_HINT.search(text) and _YAML_KEY.search(stripped) and _YAML_ITEM.search(stripped):
         found.append(_bare_yaml(stripped))
     if _delimited_hint(text) and _DELIMITED_HEADER.search(text):

@@ -26,11 +26,11 @@ LANGUAGES = {
     "pl": (("pytanie",), ("odpowiedź", "odpowiedz"), ("artykuł", "artykul"), ("pytania i odpowiedzi",)),
     "cs": (("otázka",), ("odpověď",), ("článek",), ("otázky a odpovědi",)),
     "tr": (("soru",), ("cevap", "yanıt"), ("makale",), ("sorular ve cevaplar", "soru ve cevaplar")),
-    "vi": (("câu hỏi",), ("trả lời", "đáp án", "câu trả lời"), ("bài viết",), ("câu hỏi và trả lời", "hỏi đáp")),
-    "id": (("pertanyaan",), ("jawaban",), ("artikel",), ("pertanyaan dan jawaban", "tanya jawab")),
+    "vi": (("câu hỏi", "câu"), ("trả lời", "đáp án", "câu trả lời"), ("bài viết",), ("câu hỏi và trả lời", "hỏi đáp")),
+    "id": (("pertanyaan", "tanya"), ("jawaban", "jawab"), ("artikel",), ("pertanyaan dan jawaban", "tanya jawab")),
     "ms": (("soalan",), ("jawapan",), ("artikel",), ("soalan dan jawapan",)),
-    "hi": (("प्रश्न", "सवाल"), ("उत्तर", "जवाब"), ("लेख",), ("प्रश्न और उत्तर", "प्रश्नोत्तर")),
-    "th": (("คำถาม",), ("คำตอบ",), ("บทความ",), ("คำถามและคำตอบ",)),
+    "hi": (("प्रश्न", "सवाल", "प्र"), ("उत्तर", "जवाब", "उ"), ("लेख",), ("प्रश्न और उत्तर", "प्रश्नोत्तर")),
+    "th": (("คำถามที่", "คำถาม"), ("คำตอบที่", "คำตอบ"), ("บทความ",), ("คำถามและคำตอบ",)),
     "el": (("ερώτηση",), ("απάντηση",), ("άρθρο",), ("ερωτήσεις και απαντήσεις",)),
     "ja": (("質問", "問題", "問い", "問"), ("回答", "答え", "解答", "答"), ("記事", "本文"), ("質問と回答", "質疑応答", "問答")),
     "ko": (("질문", "문제"), ("답변", "정답", "답"), ("기사", "본문"), ("질문과 답변", "질의응답")),
@@ -48,10 +48,11 @@ LANGUAGES = {
 # One-letter labels of other languages, read only before a colon ("F: ...", "R : ..."): German Frage,
 # Italian Domanda, Spanish/Portuguese/Polish/Indonesian Pregunta/Pergunta/Pytanie/Pertanyaan, Russian
 # Вопрос, Turkish Soru, Dutch Vraag, the full-width Ｑ; answers: Romance Réponse/Respuesta/Risposta/
-# Resposta, Russian Ответ, Turkish Cevap, Indonesian Jawaban, Polish Odpowiedź, the full-width Ａ.
+# Resposta, Russian Ответ, Turkish Cevap, Indonesian Jawaban, Polish Odpowiedź, the full-width Ａ; and
+# the abbreviations of Arabic and Persian (س/ج), Hebrew (ש/ת) and Greek (Ε/Α).
 # (Q and A themselves, with any separator, are the parser's own.)
-QUESTION_LETTERS = "FDPВSVＱ"
-ANSWER_LETTERS = "RОCJOＡ"
+QUESTION_LETTERS = "FDPВSVＱسשΕ"
+ANSWER_LETTERS = "RОCJOＡجתΑ"
 QUESTION_WORDS = tuple(dict.fromkeys(w for q, _, _, _ in LANGUAGES.values() for w in q))
 ANSWER_WORDS = tuple(dict.fromkeys(w for _, a, _, _ in LANGUAGES.values() for w in a))
 # Question marks of the scripts models write in (Greek writes ";" and Arabic/Persian "؟").
@@ -62,11 +63,21 @@ ANSWER_SYMBOLS = ("✅", "✔️", "✔", "💡", "🟢")
 # Marks a list item starts with (besides -, *, +).
 BULLET_SYMBOLS = ("•", "·", "‣", "▪", "◦", "➤", "►", "▶", "▸", "→", "➔", "➜", "➡️", "➡", "⇒", "✦", "◆", "◇", "■", "□",
                   "●", "○", "🔹", "🔸", "📌", "👉", "⭐", "✨", "📝", "🔍", "🔑", "📖", "📚", "🧠", "❗")
+# A question's ordinal in Chinese and Japanese: "第1题：", "第二問". (prefix, the words after the number)
+ORDINAL_QUESTION = ("第", ("题", "題", "问", "問", "问题", "問題", "题目", "題目", "个问题", "個問題"))
 # Numbers written as words after a label ("问题一", "Question One").
 NUMERAL_WORDS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五")
 # ... and spelled out in English, after a label word only ("Question One:"; "A ten-year ..." is an answer).
 NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+# "Question 1 of 3": the word between a question's number and the count, in several languages.
+NUMBER_OF = ("of", "de", "von", "di", "sur", "из", "dari", "van", "av", "af", "z", "από")
+# Labels of a line listing a question's options: "Options: A) ... B) ...".
+OPTION_LABELS = ("options", "choices", "answer choices", "answer options", "alternatives", "opciones", "alternativas",
+                 "optionen", "auswahl", "antwortmöglichkeiten", "choix", "propositions", "opzioni", "opções", "варианты",
+                 "варианты ответа", "seçenekler", "lựa chọn", "pilihan", "विकल्प", "選択肢", "选项", "選項", "선택지",
+                 "επιλογές", "الخيارات", "خيارات", "opcje", "odpowiedzi do wyboru")
 # Separators after a label: ASCII and full-width colon, the Chinese enumeration comma, a dot, a bracket.
+# (Chinese and Japanese labels may also end at a space: those scripts put none between words.)
 LABEL_SEPARATORS = (":", "：", "、", ".", ")", "]", "）")
 
 # Headers that open the article (matched after markdown and a trailing colon are removed).
