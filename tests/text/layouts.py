@@ -162,6 +162,11 @@ LETTERS = {"de": ("F", "A"), "fr": ("Q", "R"), "es": ("P", "R"), "it": ("D", "R"
            "ar": ("س", "ج"), "fa": ("س", "ج"), "he": ("ש", "ת"), "el": ("Ε", "Α")}
 
 
+def dotted_same_line(article, pairs, lang):
+    """"Q. What ...? A. Paris": dotted letters, the pair on one line."""
+    return f"{article}\n\n" + "\n".join(f"Q. {q} A. {a}" for q, a in pairs)
+
+
 def letter_labels(article, pairs, lang, numbered=False):
     """Pairs under one-letter labels: "F: ..." / "A: ..." in German, "D:" / "R:" in Italian, "Ｑ：" in Japanese,
     "س1:" / "ج1:" in Arabic."""
@@ -291,11 +296,15 @@ def toml_tables(article, pairs, lang):
     return f'```toml\narticle = "{quoted}"\n\n{body}\n```'
 
 
-def blocks(article, pairs, lang):
-    """All questions, then all answers, numbered alike."""
-    questions = "\n".join(f"{k}. {q}" for k, (q, _) in enumerate(pairs, 1))
-    answers = "\n".join(f"{k}. {a}" for k, (_, a) in enumerate(pairs, 1))
-    return f"{article}\n\nQuestions:\n{questions}\n\nAnswers:\n{answers}"
+def blocks(article, pairs, lang, answers_header="Answers", numbering="dot"):
+    """All questions, then all answers, numbered alike ("1." or "a)"), the answers under "Answers:",
+    "Answer key:", "Solutions:"."""
+    def number(k):
+        return f"{k}." if numbering == "dot" else f"{'abcdefgh'[k - 1]})"
+
+    questions = "\n".join(f"{number(k)} {q}" for k, (q, _) in enumerate(pairs, 1))
+    answers = "\n".join(f"{number(k)} {a}" for k, (_, a) in enumerate(pairs, 1))
+    return f"{article}\n\nQuestions:\n{questions}\n\n{answers_header}:\n{answers}"
 
 
 def decorated(article, pairs, lang, style="quote"):
@@ -309,6 +318,10 @@ def decorated(article, pairs, lang, style="quote"):
             out.append(f"{q_label}: *{q}*\n{a_label}: _{a}_")
         elif style == "blockquote":
             out.append(f"> {q_label}: {q}\n> {a_label}: {a}")
+        elif style == "latex":
+            out.append(f"\\textbf{{{q_label}:}} {q}\n\\textbf{{{a_label}:}} {a}")
+        elif style == "pair_heading":  # "Pair 1:" above each pair
+            out.append(f"Pair {len(out) + 1}:\n{q_label}: {q}\n{a_label}: {a}")
         else:
             out.append(f"{q_label}: {q}\n{a_label}: {a} (Answer found in paragraph 1)")
     return f"{article}\n\n## {qa_header}\n\n" + "\n\n".join(out)
@@ -335,10 +348,30 @@ def wrapped(article, pairs, lang, style="continued"):
 
 
 def titled(article, pairs, lang, title_style="setext"):
-    """The article under its own title (a setext or ATX heading, or a bold line), then labelled pairs."""
+    """The article under its own title (a setext or ATX heading, or a bold line; Wikipedia's tagline under
+    it), or a label ("Reading passage:"), maybe a word count after it; then labelled pairs."""
     title = "The Old Bridge"
-    heading = {"setext": f"{title}\n=============", "atx": f"# {title}", "bold": f"**{title}**"}[title_style]
+    if title_style == "word_count":
+        return labels(f"{article}\n\n(Word count: {len(article.split())})", pairs, lang)
+    heading = {"setext": f"{title}\n=============", "atx": f"# {title}", "bold": f"**{title}**",
+               "tagline": f"# {title}\n\n*From Wikipedia, the free encyclopedia*", "reading": "Reading passage:",
+               "source": "Source text:"}[title_style]
     return f"{heading}\n\n" + labels(article, pairs, lang)
+
+
+def bold_inline(article, pairs, lang):
+    """Each question in bold with its answer after it on the line: "**What ...?** Paris"."""
+    return f"{article}\n\n" + "\n\n".join(f"**{q}** {a}" for q, a in pairs)
+
+
+def speakers(article, pairs, lang, asker, answerer, numbered=False):
+    """Labels of no known vocabulary (a speaker's name, another word), the same on every question and on
+    every answer: "Interviewer: ...?" / "Expert: ..."."""
+    def label(word, k):
+        return f"{word} {k}:" if numbered else f"{word}:"
+
+    return f"{article}\n\n" + "\n".join(f"{label(asker, k)} {q}\n{label(answerer, k)} {a}"
+                                        for k, (q, a) in enumerate(pairs, 1))
 
 
 def multiple_choice(article, pairs, lang, distractors, answer_style="letter_text", option_style="paren"):
@@ -434,7 +467,8 @@ def layouts(draw):
     pairs = draw(qa_pairs(LANGUAGES[lang][4], spanish_opening=lang == "es" and draw(st.booleans())))
     kind = draw(st.sampled_from(["labels", "table", "json", "jsonl", "yaml", "xml", "brackets", "separators", "csv",
                                  "toml", "blocks", "decorated", "titled", "wrapped", "rich_article", "multiple_choice",
-                                 "interleaved", "own_lines", "html_list", "mixed_labels", "bare", "letters", "han_spaced"]))
+                                 "interleaved", "own_lines", "html_list", "mixed_labels", "bare", "letters", "han_spaced",
+                                 "bold_inline", "speakers", "dotted_same_line"]))
     expected = list(pairs)
     context = article
     if kind == "rich_article":
@@ -457,6 +491,13 @@ def layouts(draw):
         text = own_lines(article, pairs, lang, draw(st.sampled_from(["q1", "no", "slash"])))
     elif kind == "letters":
         text = letter_labels(article, pairs, lang, draw(st.booleans()))
+    elif kind == "bold_inline" and lang not in ("el",):  # (a Greek ";" in bold reads as a question's end only in Greek text)
+        text = bold_inline(article, pairs, lang)
+    elif kind == "speakers" and len(pairs) >= 2:
+        asker, answerer = draw(st.lists(word.map(str.capitalize), min_size=2, max_size=2, unique=True))
+        text = speakers(article, pairs, lang, asker, answerer, draw(st.booleans()))
+    elif kind == "dotted_same_line" and LANGUAGES[lang][4] in ("?", "？", "؟"):
+        text = dotted_same_line(article, pairs, lang)
     elif kind == "han_spaced" and lang in ("zh", "zh-hant", "ja"):
         text = han_spaced(article, pairs, lang, draw(st.booleans()))
     elif kind == "html_list":
@@ -493,9 +534,11 @@ def layouts(draw):
     elif kind == "toml":
         text = toml_tables(article, pairs, lang)
     elif kind == "blocks":
-        text = blocks(article, pairs, lang)
+        text = blocks(article, pairs, lang, draw(st.sampled_from(["Answers", "Answer key", "Solutions"])),
+                      draw(st.sampled_from(["dot", "letter"])))
     elif kind == "decorated":
-        text = decorated(article, pairs, lang, draw(st.sampled_from(["quote", "italic", "blockquote", "citation"])))
+        text = decorated(article, pairs, lang, draw(st.sampled_from(["quote", "italic", "blockquote", "citation", "latex",
+                                                                     "pair_heading"])))
     elif kind == "wrapped":
         style = draw(st.sampled_from(["continued", "no_qmark", "numbered_no_qmark", "lettered"]))
         text = wrapped(article, pairs, lang, style)
@@ -503,7 +546,8 @@ def layouts(draw):
             qmark = LANGUAGES[lang][4]
             expected = [(q[: -len(qmark)].rstrip(), a) for q, a in pairs]
     else:
-        text = titled(article, pairs, lang, draw(st.sampled_from(["setext", "atx", "bold"])))
+        text = titled(article, pairs, lang, draw(st.sampled_from(["setext", "atx", "bold", "tagline", "reading", "source",
+                                                                  "word_count"])))
     opening = draw(st.sampled_from(["preamble", "echoed", "refusal"]))
     preamble = draw(st.sampled_from({"preamble": PREAMBLES, "echoed": ECHOED_PROMPTS, "refusal": REFUSALS}[opening]))
     epilogue = draw(st.sampled_from(EPILOGUES + SOURCES)) if kind not in ("interleaved",) else ""

@@ -333,6 +333,30 @@ CASES = {
         '      {"q": "When was the bridge built?", "a": "1333"},\n      {"q": "Which river does it span?", "a": "Reuss"}\n'
         '    ]\n  }\n}', ART, BRIDGE),
 
+    # -- pairs told by structure and markup --
+    "bold_question_answer_on_its_line": (f"{ART}\n\n**When was the bridge built?** 1333\n\n**Which river does it span?** — Reuss",
+                                         ART, BRIDGE),
+    "dotted_letters_on_one_line": (f"{ART}\n\nQ. When was the bridge built? A. 1333\nQ. Which river does it span? A. Reuss",
+                                   ART, BRIDGE),
+    "latex_bold_labels": (f"{ART}\n\n\\textbf{{Question:}} When was the bridge built?\n\\textbf{{Answer:}} 1333\n\n"
+                          "\\textbf{Question:} Which river does it span?\n\\textbf{Answer:} Reuss", ART, BRIDGE),
+    "speaker_labels_of_no_vocabulary": (f"{ART}\n\nVisitor: When was the bridge built?\nGuide: 1333\n"
+                                        "Visitor: Which river does it span?\nGuide: Reuss", ART, BRIDGE),
+    "numbered_labels_of_no_vocabulary": (f"{ART}\n\nSoal 1: When was the bridge built?\nKunci 1: 1333\n"
+                                         "Soal 2: Which river does it span?\nKunci 2: Reuss", ART, BRIDGE),
+    "answer_key_after_lettered_questions": (f"{ART}\n\nComprehension questions:\na) When was the bridge built?\n"
+                                            "b) Which river does it span?\n\nAnswer key:\na) 1333\nb) Reuss", ART, BRIDGE),
+    "pair_headings_between_pairs": (f"{ART}\n\nPair 1:\nQuestion: When was the bridge built?\nAnswer: 1333\n\n"
+                                    "Pair 2:\nQuestion: Which river does it span?\nAnswer: Reuss", ART, BRIDGE),
+    "wikipedia_tagline_under_title": (f"# Kapellbrücke\n\n_From Wikipedia, the free encyclopedia_\n\n{ART}\n\n"
+                                      "Q: When was the bridge built?\nA: 1333\nQ: Which river does it span?\nA: Reuss", ART, BRIDGE),
+    "word_count_after_article": (f"{ART}\n\n[Word count: 31]\n\nQ: When was the bridge built?\nA: 1333\n"
+                                 "Q: Which river does it span?\nA: Reuss", ART, BRIDGE),
+    "qualified_article_label": (f"Background article:\n{ART}\n\nQ: When was the bridge built?\nA: 1333\n"
+                                "Q: Which river does it span?\nA: Reuss", ART, BRIDGE),
+    "a_fact_line_named_length_stays": (f"{ART}\n\nLength: 204 metres\n\nQ: When was the bridge built?\nA: 1333\n"
+                                       "Q: Which river does it span?\nA: Reuss", ART + "\n\nLength: 204 metres", BRIDGE),
+
 }
 
 

@@ -160,7 +160,12 @@ def _demark(text: str) -> str:
             text = _ITALIC_UNDERSCORE.sub(r"\1", text)
     if "`" in text:
         text = text.replace("`", "")
+    if "\\" in text and "{" in text:  # LaTeX: "\\textbf{Question:}"
+        text = _LATEX_INLINE.sub(r"\1", text)
     return _squeeze(text)
+
+
+_LATEX_INLINE = re.compile(r"\\(?:textbf|textit|emph|texttt|underline|textsc|mathbf|mathrm|text)\{([^{}]*)\}")
 
 
 def _squeeze(text: str) -> str:
@@ -314,6 +319,7 @@ _INLINE_ANSWER = re.compile(
     rf"(?:(?<=[{''.join(_QMARKS)};])[;,]?|\s)[-\u2013\u2014|]?\s*[(\[]?(?:(?i:{_LONG_ANSWER_WORDS})|[A{V.ANSWER_LETTERS}])\s*\d*[)\]]?\s*[:\uff1a]\s*"
     # a bracket tag needs no colon, after the question mark: "...? [A] Paris", "...? [Answer 2] Paris"
     rf"|(?<=[{''.join(_QMARKS)};])\s*\[(?:(?i:{_LONG_ANSWER_WORDS})|A)\s*\d*\]\s*"  # ";": Greek's question mark
+    rf"|(?<=[{''.join(_QMARKS)}])\s+A\d{{0,3}}[.)]\s+(?=\S)"  # "Q. What ...? A. Paris": right after the question mark
 )
 _ANNOTATION = re.compile(rf"^(?i:{_alt(V.ANNOTATION_LABELS)}){_PAREN}\s*[:\uff1a]")
 _ANNOTATION_LEADS = frozenset(w[0].lower() for w in V.ANNOTATION_LABELS)
@@ -338,6 +344,7 @@ def _has_qmark(text: str) -> bool:
 
 _ARTICLE_LABEL = re.compile(
     r"^\[?(?P<label>(?:the\s+)?(?:wikipedia(?:[- ]style)?\s+(?:article|entry)(?:\s+title)?|wiki\s+article|"
+    r"(?:reading|source|background|main|full|generated|article)\s+(?:passage|text|article|context)|"
     rf"article(?:\s+title)?|wikipedia|context|passage|title|heading|标题|{_alt(V.ARTICLE_HEADERS)}))\]?"
     r"\s*(?:[:\uff1a]\s*(?P<rest>.*)|$)",
     re.I,
@@ -475,6 +482,12 @@ class _Line:
             self.kind, self.text = "answer", _after_symbol(clean, m["rest"].strip(), _A_LABEL)
         elif _is_qa_intro(clean) and not self.numbered:
             self.kind = "header"
+        elif len(clean) < 40 and clean[-1:] in _PAIR_HEADING_ENDS and _PAIR_HEADING.match(clean):
+            self.kind = "header"  # "Pair 1:" between the pairs
+
+
+_PAIR_HEADING = re.compile(rf"^(?i:{_alt(V.PAIR_WORDS)})\s*(?:\#|№|[Nn][°ºo]\.?)?\s*\d{{1,3}}\s*[:\uff1a.)]?$")
+_PAIR_HEADING_ENDS = frozenset("0123456789:\uff1a.)")
 
 
 def _bold_label(body: str) -> str:
@@ -522,9 +535,14 @@ def _line(raw: str) -> _Line:
     return line
 
 
+def _answer_letter_after_mark(text: str) -> bool:
+    """"...? A. Paris": an answer's letter right after a question mark (a substring test per mark)."""
+    return "? A" in text or not text.isascii() and ("\uff1f A" in text or "\u061f A" in text)
+
+
 def _split_inline_answer(question: str) -> tuple[str, str | None]:
     """``"What is X? Answer: Y"`` -> ``("What is X?", "Y")``."""
-    if ":" not in question and "\uff1a" not in question and "[" not in question:
+    if ":" not in question and "\uff1a" not in question and "[" not in question and not _answer_letter_after_mark(question):
         return question, None
     match = _INLINE_ANSWER.search(question)
     if match and match.start() > 0:
@@ -550,6 +568,20 @@ def _separated_pair(text: str) -> Any:
 
 _PAIR_SEPARATOR_MARKS = tuple("-\u2013\u2014:\uff1a|=>")  # and, past ASCII, the arrows
 _PAIR_SEPARATOR = re.compile(rf"^(?:[-\u2013\u2014:\uff1a|=>{_ARROWS}]+\s*)+")
+
+
+def _bold_question(stripped: str) -> tuple[str, str] | None:
+    """``"**What is X?** Paris"`` (a line, stripped) -> ``("What is X?", "Paris")``: a bold question with its
+    answer after it on the line."""
+    mark = stripped[:2]
+    close = stripped.find(mark, 2)
+    if close < 0 or close + 2 == len(stripped) or not _ends_question(stripped[2:close].rstrip()):
+        return None  # (a bold heading, or no question in bold)
+    question, answer = _demark(stripped[2:close]), stripped[close + 2 :].strip()
+    if answer.startswith(_PAIR_SEPARATOR_MARKS):
+        answer = _PAIR_SEPARATOR.sub("", answer)
+    answer = _demark(answer)
+    return (question, answer) if answer and not _has_qmark(answer) else None
 
 
 def _split_at_question_mark(text: str) -> tuple[str, str | None]:
@@ -784,6 +816,10 @@ class _QAReader:
         current = self.current
         if current is not None and (current.answer or self.pairs) and _NOTE.match(text):
             return False
+        if (current is None or current.answer) and _lead(raw) in "*_" and raw.lstrip()[:2] in ("**", "__") and (
+                pair := _bold_question(raw.strip())):
+            self.start(*pair)
+            return True
         if (current is None or current.answer) and _has_qmark(text):
             separated = _separated_pair(raw.strip())  # the raw line: a tab may be the separator
             if separated:
@@ -921,7 +957,29 @@ def _clean_answer(answer: str) -> str:
     return _unquote(answer)
 
 
+# A word label of no known vocabulary: one to three words, maybe a number, a colon ("Interviewer:", "Soal 3:").
+_WORD_LABEL = re.compile(r"^([^\W\d_][^\W\d_'\u2019-]*(?: [^\W\d_][^\W\d_'\u2019-]*){0,2})\s*\d{0,3}\s*[:\uff1a]\s*(?=\S)")
+
+
+def _colon_in(text: str) -> bool:
+    return ":" in text or "\uff1a" in text
+
+
+def _without_shared_label(texts: list[str]) -> list[str]:
+    """``texts`` without the word label every one of them starts with: a label of a vocabulary the parser
+    does not know (a speaker's name, another language's word), told by its repetition on two or more."""
+    if len(texts) < 2 or not all(map(_colon_in, texts)):
+        return texts
+    found = [_WORD_LABEL.match(t) for t in texts]
+    if not all(found) or len({m[1].lower() for m in found}) != 1:
+        return texts
+    return [t[m.end() :] for t, m in zip(texts, found)]
+
+
 def _finish_pairs(raw_pairs: list[tuple[str, str]]) -> list[dict]:
+    if len(raw_pairs) >= 2 and _colon_in(raw_pairs[0][0] + raw_pairs[0][1]):  # (no label on the first pair: none)
+        questions = _without_shared_label([q for q, _ in raw_pairs])
+        raw_pairs = list(zip(questions, _without_shared_label([a for _, a in raw_pairs])))
     pairs = [(_clean_question(q), _clean_answer(a)) for q, a in raw_pairs]
     if pairs:
         q, a = pairs[-1]
@@ -1138,10 +1196,23 @@ def _article_text(lines: list[str]) -> str:
             close()
             paragraphs.clear()  # "Image description: ...", then "Article: ...": the article starts here
             clean = rest
-        if clean:
+        if clean and not (len(clean) < 80 and _meta_line(clean)):
             current.append((clean, not label and _is_item(raw, clean, lead)))
     close()
     return "\n\n".join(_join_lines(p) for p in paragraphs)
+
+
+_TAGLINES = frozenset(V.WIKIPEDIA_TAGLINES)
+_WORD_COUNT = re.compile(  # "(Word count: 250)", "Length: 250 words": a count, never a fact ("Length: 330 m")
+    r"^[(\[]?\s*(?:(?:approximate|total|estimated)\s+)?(?:word\s+count\s*[:\uff1a=]?\s*(?:about\s+|~)?\d[\d,]*(?:\s*words)?"
+    r"|(?:words|length)\s*[:\uff1a=]\s*(?:about\s+|~)?\d[\d,]*\s*words)\s*[)\]]?\.?$", re.I)
+
+
+def _meta_line(clean: str) -> bool:
+    """A line about the article, not of it: Wikipedia's tagline copied under the title, a word count."""
+    if "iki" in clean or not clean.isascii() and any(map(clean.__contains__, ("维基", "維基", "Википеди", "ウィキ", "위키"))):
+        return clean.lower().strip(" .*_()") in _TAGLINES
+    return ("ord" in clean or "ength" in clean) and _WORD_COUNT.match(clean) is not None
 
 
 # What an introduction to the article names ("Based on the image, here is a Wikipedia-style article:").
@@ -1184,6 +1255,8 @@ def _qa_start(lines: list[str]) -> int | None:
             return i
         if line.kind == "text" and line.bulleted and _has_qmark(line.text) and _split_inline_answer(line.text)[1]:
             return i  # "- What is X? (Answer: Y)"
+        if line.kind == "text" and lead in "*_" and raw.lstrip()[:2] in ("**", "__") and _bold_question(raw.strip()):
+            return i  # "**What is X?** Paris"
         if line.kind == "text" and _ends_question(line.text) and _bold_line(raw.strip()):
             return i
         if line.kind == "text" and _has_qmark(line.text) and _separated_pair(raw.strip()):

@@ -8,24 +8,25 @@ A new language or label style is a new entry here, not a new branch in the parse
 # One row a language: (question words, answer words, article headers, QA section headers).
 LANGUAGES = {
     "en": (("question", "ques.", "ques", "q"), ("answers", "answer", "correct answer", "right answer", "correct option", "ans.", "ans", "a",
-                                             "the answer is", "the correct answer is", "the answer"),
+                                             "the answer is", "the correct answer is", "the answer", "answer key", "solution",
+                                             "solutions"),
            (), ("questions and answers", "question and answer pairs")),
     "zh": (("问题", "提问", "问", "問題", "問"), ("答案", "回答", "解答", "答", "答覆"),
            ("维基百科文章", "维基百科条目", "维基百科", "百科文章", "文章", "正文", "背景知识", "背景", "上下文", "文章内容",
             "維基百科文章", "文章內容"),
            ("问答对", "问答", "问题与答案", "问题和答案", "问答部分", "问题", "常见问题", "问题及答案", "问答环节", "问答题",
             "問答", "問答對", "問題與答案", "問題和答案")),
-    "de": (("frage",), ("antwort",), ("artikel", "wikipedia-artikel"), ("fragen und antworten", "fragen & antworten")),
-    "fr": (("question",), ("réponse", "reponse"), ("article",), ("questions et réponses", "questions-réponses")),
-    "es": (("pregunta",), ("respuesta",), ("artículo", "articulo"), ("preguntas y respuestas",)),
-    "it": (("domanda",), ("risposta",), ("articolo",), ("domande e risposte",)),
-    "pt": (("pergunta", "questão"), ("resposta",), ("artigo",), ("perguntas e respostas",)),
-    "nl": (("vraag",), ("antwoord",), ("artikel",), ("vragen en antwoorden",)),
-    "ru": (("вопрос",), ("ответ",), ("статья",), ("вопросы и ответы",)),
+    "de": (("frage",), ("antwort", "antworten", "lösung", "lösungen"), ("artikel", "wikipedia-artikel"), ("fragen und antworten", "fragen & antworten")),
+    "fr": (("question",), ("réponse", "reponse", "réponses", "solution"), ("article",), ("questions et réponses", "questions-réponses")),
+    "es": (("pregunta",), ("respuesta", "respuestas", "solución"), ("artículo", "articulo"), ("preguntas y respuestas",)),
+    "it": (("domanda",), ("risposta", "risposte", "soluzione"), ("articolo",), ("domande e risposte",)),
+    "pt": (("pergunta", "questão"), ("resposta", "respostas"), ("artigo",), ("perguntas e respostas",)),
+    "nl": (("vraag",), ("antwoord", "antwoorden"), ("artikel",), ("vragen en antwoorden",)),
+    "ru": (("вопрос",), ("ответ", "ответы"), ("статья",), ("вопросы и ответы",)),
     "uk": (("питання", "запитання"), ("відповідь",), ("стаття",), ("питання та відповіді", "питання і відповіді")),
-    "pl": (("pytanie",), ("odpowiedź", "odpowiedz"), ("artykuł", "artykul"), ("pytania i odpowiedzi",)),
+    "pl": (("pytanie",), ("odpowiedź", "odpowiedz", "odpowiedzi"), ("artykuł", "artykul"), ("pytania i odpowiedzi",)),
     "cs": (("otázka",), ("odpověď",), ("článek",), ("otázky a odpovědi",)),
-    "tr": (("soru",), ("cevap", "yanıt"), ("makale",), ("sorular ve cevaplar", "soru ve cevaplar")),
+    "tr": (("soru",), ("cevap", "yanıt", "cevaplar"), ("makale",), ("sorular ve cevaplar", "soru ve cevaplar")),
     "vi": (("câu hỏi", "câu"), ("trả lời", "đáp án", "câu trả lời"), ("bài viết",), ("câu hỏi và trả lời", "hỏi đáp")),
     "id": (("pertanyaan", "tanya"), ("jawaban", "jawab"), ("artikel",), ("pertanyaan dan jawaban", "tanya jawab")),
     "ms": (("soalan",), ("jawapan",), ("artikel",), ("soalan dan jawapan",)),
@@ -71,6 +72,15 @@ NUMERAL_WORDS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", 
 NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 # "Question 1 of 3": the word between a question's number and the count, in several languages.
 NUMBER_OF = ("of", "de", "von", "di", "sur", "из", "dari", "van", "av", "af", "z", "από")
+# A line naming the pair that follows ("Pair 1:", "QA Pair 2", "Paar 3"): a divider between pairs, never text.
+PAIR_WORDS = ("pair", "qa pair", "q&a pair", "q/a pair", "question-answer pair", "question answer pair", "question pair",
+              "paar", "paire", "par", "coppia", "пара", "çift", "cặp", "pasangan", "组", "組", "ペア", "쌍")
+# Wikipedia's tagline under an article's title, which models copy ("From Wikipedia, the free encyclopedia").
+WIKIPEDIA_TAGLINES = ("from wikipedia, the free encyclopedia", "aus wikipedia, der freien enzyklopädie",
+                      "de wikipédia, l'encyclopédie libre", "de wikipedia, la enciclopedia libre",
+                      "da wikipedia, l'enciclopedia libera", "origem: wikipédia, a enciclopédia livre",
+                      "материал из википедии — свободной энциклопедии", "维基百科，自由的百科全书", "維基百科，自由的百科全書",
+                      "出典: フリー百科事典『ウィキペディア（wikipedia）』", "위키백과, 우리 모두의 백과사전.")
 # Labels of a line listing a question's options: "Options: A) ... B) ...".
 OPTION_LABELS = ("options", "choices", "answer choices", "answer options", "alternatives", "opciones", "alternativas",
                  "optionen", "auswahl", "antwortmöglichkeiten", "choix", "propositions", "opzioni", "opções", "варианты",
