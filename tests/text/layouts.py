@@ -132,8 +132,9 @@ def _numbered(k: int, scheme: str) -> str:
             "lower_roman": f"{roman[k - 1].lower()}. ", "hash": f"#{k} ", "keycap": f"{k}\ufe0f\u20e3 "}[scheme]
 
 
-# Label numbers: "Question 1", "Question n° 1", "Question №1", "Question 1 of 3", "Question (1)", "Question 1/3".
-LABEL_NUMBERS = ["", "{k}", "n° {k}", "№{k}", "No. {k}", "{k} of {n}", "({k})", "{k}/{n}"]
+# Label numbers: "Question 1", "Question n° 1", "Question №1", "Question 1 of 3", "Question (1)", "Question 1/3",
+# and a tag after the number: "Question 1 (Easy)", "Question 2 [History]".
+LABEL_NUMBERS = ["", "{k}", "n° {k}", "№{k}", "No. {k}", "{k} of {n}", "({k})", "{k}/{n}", "{k} (Easy)", "{k} [History]"]
 # Other words a language labels its pairs with (Vietnamese "Câu 1", Indonesian "Tanya"/"Jawab", ...).
 OTHER_WORDS = {"vi": ("Câu", "Đáp án"), "id": ("Tanya", "Jawab"), "th": ("คำถามที่", "คำตอบ"), "ja": ("問", "答え"),
                "ko": ("문제", "정답"), "hi": ("प्र", "उ"), "en": ("Ques", "Ans")}
@@ -267,8 +268,10 @@ def brackets(article, pairs, lang, closed=False, same_line=False, numbered=False
     return f"[ARTICLE]\n{article}\n\n[QA]\n{body}"
 
 
-def separators(article, pairs, lang, sep=" => ", numbered=True):
+def separators(article, pairs, lang, sep=" => ", numbered=True, quoted=False):
     q_label, a_label, art, qa_header, _ = LANGUAGES[lang]
+    if quoted:  # '"What ...?" — "Paris"'
+        pairs = [(f'"{q}"', f'"{a}"') for q, a in pairs]
     lines = [f"{k}. {q}{sep}{a}" if numbered else f"{q}{sep}{a}" for k, (q, a) in enumerate(pairs, 1)]
     return f"{article}\n\n{qa_header}:\n" + "\n".join(lines)
 
@@ -527,7 +530,8 @@ def layouts(draw):
     elif kind == "brackets":
         text = brackets(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
     elif kind == "separators":
-        text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t", " → ", " ➜ ", " ⟶ ", ": "])), draw(st.booleans()))
+        text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t", " → ", " ➜ ", " ⟶ ", ": "])),
+                          draw(st.booleans()), draw(st.booleans()))
     elif kind == "csv":
         text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t"])), draw(st.booleans()), draw(st.booleans()),
                         draw(st.booleans()))

@@ -357,6 +357,10 @@ CASES = {
     "a_fact_line_named_length_stays": (f"{ART}\n\nLength: 204 metres\n\nQ: When was the bridge built?\nA: 1333\n"
                                        "Q: Which river does it span?\nA: Reuss", ART + "\n\nLength: 204 metres", BRIDGE),
 
+    "bracket_tag_after_label_number": (f"{ART}\n\nQuestion 1 [Dates]: When was the bridge built?\nAnswer: 1333\n"
+                                       "Question 2 [Geography]: Which river does it span?\nAnswer: Reuss", ART, BRIDGE),
+    "quoted_question_and_answer_with_dash": (f'{ART}\n\n1. "When was the bridge built?" - "1333"\n'
+                                             '2. \u201cWhich river does it span?\u201d \u2013 \u201cReuss\u201d', ART, BRIDGE),
 }
 
 

@@ -278,7 +278,7 @@ def _cut_repetition(text: str) -> str:
 # ------------------------------------------------------------------------------------------
 _SEP = rf"(?:\s*(?:{_alt(V.LABEL_SEPARATORS)})|\s+[-\u2013\u2014](?=\s))"
 _NUM = rf"\s*(?:\#|№|[Nn][°ºo]\.?|[Nn]r\.?)?\s*(?:\d+(?:\s*/\s*\d+|\s+(?i:{_alt(V.NUMBER_OF)})\s+\d+)?|{_alt(V.NUMERAL_WORDS)})"  # "1", "1/3", "1 of 3"
-_PAREN = r"(?:\s*[(\uff08][^()\uff08\uff09]{0,80}[)\uff09])?"  # "Question 1 (answer requires the article):"
+_PAREN = r"(?:\s*(?:[(\uff08][^()\uff08\uff09]{0,80}[)\uff09]|\[[^\[\]]{1,40}\]))?"  # "Question 1 (Easy):", "Question 2 [History]:"
 
 
 _HAN_KANA = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -557,13 +557,13 @@ def _split_inline_answer(question: str) -> tuple[str, str | None]:
 _ARROWS = "\u2190-\u21ff\u2794-\u27bf\u27f0-\u27ff\u2900-\u297f\u25b6\u25ba"
 # "What is X? | Y", "What is X? => Y", "What is X?\tY", "What is X? - Y", "What is X?: Y": a pair on one line.
 _SEPARATED_PAIR = re.compile(
-    rf"^(?P<q>[^\n]{{3,300}}?[?\uff1f\u061f;])\s*(?:\||=>|->|[{_ARROWS}]|[:\uff1a]|\t|\s[-\u2013\u2014]\s)\s*(?P<a>\S.*)$"
+    rf"^(?P<q>[^\n]{{3,300}}?[?\uff1f\u061f;][\"'\u201d\u2019\u00bb\u300d\u300f]?)\s*(?:\||=>|->|[{_ARROWS}]|[:\uff1a]|\t|\s[-\u2013\u2014]\s)\s*(?P<a>\S.*)$"
 )
 
 
 def _separated_pair(text: str) -> Any:
     match = _SEPARATED_PAIR.match(text)
-    return match if match and _ends_question(match["q"]) else None
+    return match if match and _ends_question(match["q"].rstrip(_CLOSERS)) else None  # '"What is X?" => Paris'
 
 
 _PAIR_SEPARATOR_MARKS = tuple("-\u2013\u2014:\uff1a|=>")  # and, past ASCII, the arrows
@@ -594,6 +594,8 @@ def _split_at_question_mark(text: str) -> tuple[str, str | None]:
         if ";" in text and _GREEK.search(text):
             marks.append(text.find(";"))
         idx = min(marks) if marks else -1
+    while 0 <= idx < len(text) - 1 and text[idx + 1] in _CLOSERS:
+        idx += 1  # '"What is X?" - Paris': the quote closes the question
     if idx < 0 or idx == len(text) - 1:
         return text, None
     rest = text[idx + 1 :].strip()
