@@ -217,6 +217,21 @@ def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cu
         records_text = ",\n".join("      " + json.dumps(r, ensure_ascii=False) for r in records)
         body = json.dumps({"title": "Topic", "body": article}, ensure_ascii=False)
         text = f'{{\n  "data": {{\n    "{art_key}": {body},\n    "{list_key}": [\n{records_text}\n    ]\n  }}\n}}'
+    elif dialect == "paragraphs":  # the article as a list of its paragraphs
+        text = json.dumps({art_key: article.split("\n\n"), list_key: records}, ensure_ascii=False, indent=2)
+    elif dialect == "sections":  # the article in titled sections
+        sections = [{"heading": f"Part {k}", "text": p} for k, p in enumerate(article.split("\n\n"), 1)]
+        text = json.dumps({"title": "Topic", "sections": sections, list_key: records}, ensure_ascii=False, indent=2)
+    elif dialect == "parallel":  # a list of questions beside a list of answers
+        text = json.dumps({art_key: article, "questions": [q for q, _ in pairs], "answers": [a for _, a in pairs]},
+                          ensure_ascii=False, indent=2)
+    elif dialect == "mapping_records":  # each pair a one-entry mapping {question: answer}
+        text = json.dumps({art_key: article, list_key: [{q: a} for q, a in pairs]}, ensure_ascii=False, indent=2)
+    elif dialect == "flat_records":  # records that each repeat the article: [{"context", "question", "answer"}]
+        text = json.dumps([{"context": article, "question": q, "answer": a} for q, a in pairs], ensure_ascii=False, indent=2)
+    elif dialect == "two_blocks":  # the article in one fenced block, the pairs in the next
+        return (f"```json\n{json.dumps({art_key: article}, ensure_ascii=False)}\n```\n\n"
+                f"```json\n{json.dumps(records, ensure_ascii=False, indent=2)}\n```")
     elif dialect == "fields":  # one record, the pairs in numbered fields: "question1", "answer1", ...
         flat = {art_key: article}
         for k, (q, a) in enumerate(pairs, 1):
@@ -229,8 +244,11 @@ def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cu
     return f"```json\n{text}\n```" if fenced and not cut else text
 
 
-def jsonl(article, pairs, lang):
-    return article + "\n\n" + "\n".join(json.dumps({"question": q, "answer": a}, ensure_ascii=False) for q, a in pairs)
+def jsonl(article, pairs, lang, article_record=False):
+    records = "\n".join(json.dumps({"question": q, "answer": a}, ensure_ascii=False) for q, a in pairs)
+    if article_record:  # the article in a record of its own, on the first line
+        return json.dumps({"article": article}, ensure_ascii=False) + "\n" + records
+    return article + "\n\n" + records
 
 
 def yaml_block(article, pairs, lang, short_keys=False, fenced=True):
@@ -293,10 +311,11 @@ def csv_rows(article, pairs, lang, delimiter=",", quote_all=False, fenced=True, 
     return f"{article}\n\n```{fence}\n{buffer.getvalue()}```" if fenced else f"{article}\n\n{buffer.getvalue()}"
 
 
-def toml_tables(article, pairs, lang):
+def toml_tables(article, pairs, lang, fenced=True, article_table=False):
     quoted = article.replace("\n", "\\n")
     body = "\n\n".join(f'[[qa]]\nquestion = "{q}"\nanswer = "{a}"' for q, a in pairs)
-    return f'```toml\narticle = "{quoted}"\n\n{body}\n```'
+    head = f'[article]\ntitle = "Topic"\ntext = "{quoted}"' if article_table else f'article = "{quoted}"'
+    return f"```toml\n{head}\n\n{body}\n```" if fenced else f"{head}\n\n{body}"
 
 
 def blocks(article, pairs, lang, answers_header="Answers", numbering="dot"):
@@ -427,12 +446,15 @@ def own_lines(article, pairs, lang, style="q1"):
     return f"{article}\n\n" + "\n".join(out)
 
 
-def html_list(article, pairs, lang, as_table=False):
+def html_list(article, pairs, lang, as_table=False, sections=False):
     q_label, a_label, *_ = LANGUAGES[lang]
     paragraphs = f"<p>{article.replace(chr(10) * 2, '</p><p>')}</p>"
-    if as_table:  # a header row naming the columns, then a row per pair
+    if as_table:  # a header row naming the columns, then a row per pair (in <thead> and <tbody>, or not)
         rows = "".join(f"<tr><td>{q}</td><td>{a}</td></tr>\n" for q, a in pairs)
-        return f"{paragraphs}\n<table>\n<tr><th>{q_label}</th><th>{a_label}</th></tr>\n{rows}</table>"
+        head = f"<tr><th>{q_label}</th><th>{a_label}</th></tr>\n"
+        if sections:
+            return f"{paragraphs}\n<table>\n<thead>{head.strip()}</thead>\n<tbody>\n{rows}</tbody>\n</table>"
+        return f"{paragraphs}\n<table>\n{head}{rows}</table>"
     items = "".join(f"<li><b>{q_label}:</b> {q} <b>{a_label}:</b> {a}</li>\n" for q, a in pairs)
     return f"{paragraphs}\n<ol>\n{items}</ol>"
 
@@ -504,7 +526,7 @@ def layouts(draw):
     elif kind == "han_spaced" and lang in ("zh", "zh-hant", "ja"):
         text = han_spaced(article, pairs, lang, draw(st.booleans()))
     elif kind == "html_list":
-        text = html_list(article, pairs, lang, draw(st.booleans()))
+        text = html_list(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "mixed_labels":
         text = mixed_labels(article, pairs, lang, draw(st.sampled_from(sorted(LANGUAGES))))
     elif kind == "labels":
@@ -516,13 +538,15 @@ def layouts(draw):
     elif kind == "table":
         text = table(article, pairs, lang)
     elif kind == "json":
-        dialect = draw(st.sampled_from(["json", "comments", "python", "keyed", "nested"] + (["fields"] if len(pairs) > 1 else [])))
+        dialect = draw(st.sampled_from(["json", "comments", "python", "keyed", "nested", "paragraphs", "sections",
+                                        "mapping_records", "two_blocks"]
+                                       + (["fields", "parallel", "flat_records"] if len(pairs) > 1 else [])))
         cut = dialect in ("json", "comments") and len(pairs) > 1 and draw(st.booleans())  # a cut literal: not read
         text = as_json(article, pairs, lang, draw(st.integers(0, len(JSON_KEYS) - 1)), draw(st.booleans()),
                        draw(st.booleans()), cut, draw(st.booleans()), dialect)
         expected = pairs[:-1] if cut else expected
     elif kind == "jsonl":
-        text = jsonl(article, pairs, lang)
+        text = jsonl(article, pairs, lang, draw(st.booleans()))
     elif kind == "yaml":
         text = yaml_block(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "xml":
@@ -536,7 +560,7 @@ def layouts(draw):
         text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t"])), draw(st.booleans()), draw(st.booleans()),
                         draw(st.booleans()))
     elif kind == "toml":
-        text = toml_tables(article, pairs, lang)
+        text = toml_tables(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "blocks":
         text = blocks(article, pairs, lang, draw(st.sampled_from(["Answers", "Answer key", "Solutions"])),
                       draw(st.sampled_from(["dot", "letter"])))

@@ -361,6 +361,39 @@ CASES = {
                                        "Question 2 [Geography]: Which river does it span?\nAnswer: Reuss", ART, BRIDGE),
     "quoted_question_and_answer_with_dash": (f'{ART}\n\n1. "When was the bridge built?" - "1333"\n'
                                              '2. \u201cWhich river does it span?\u201d \u2013 \u201cReuss\u201d', ART, BRIDGE),
+    # -- structured: the article in several strings or inside the records, pairs side by side --
+    "json_article_in_sections": (
+        '{"title": "Kapellbrücke", "sections": [{"heading": "Overview", "text": "The Kapellbrücke is a covered wooden '
+        'footbridge spanning the river Reuss in Lucerne."}, {"heading": "History", "text": "It was built in 1333 and restored '
+        'after a fire in 1993."}], "questions": [{"question": "When was the bridge built?", "answer": "1333"}, '
+        '{"question": "Which river does it span?", "answer": "Reuss"}]}',
+        "The Kapellbrücke is a covered wooden footbridge spanning the river Reuss in Lucerne.\n\n"
+        "It was built in 1333 and restored after a fire in 1993.", BRIDGE),
+    "json_questions_and_answers_side_by_side": (
+        '{"passage": "' + ART + '", "questions": ["When was the bridge built?", "Which river does it span?"], '
+        '"answers": ["1333", "Reuss"]}', ART, BRIDGE),
+    "json_pairs_as_one_entry_mappings": (
+        '{"article": "' + ART + '", "qa": [{"When was the bridge built?": "1333"}, {"Which river does it span?": "Reuss"}]}',
+        ART, BRIDGE),
+    "records_repeating_their_context": (
+        '[{"context": "' + ART + '", "question": "When was the bridge built?", "answer": "1333"}, '
+        '{"context": "' + ART + '", "question": "Which river does it span?", "answer": "Reuss"}]', ART, BRIDGE),
+    "json_lines_with_the_article_first": (
+        '{"wiki": "' + ART + '"}\n{"q": "When was the bridge built?", "a": "1333"}\n{"q": "Which river does it span?", '
+        '"a": "Reuss"}', ART, BRIDGE),
+    "article_and_pairs_in_two_fenced_blocks": (
+        '```json\n{"article": "' + ART + '"}\n```\n\nAnd the pairs:\n\n```json\n[{"question": "When was the bridge built?", '
+        '"answer": "1333"}, {"question": "Which river does it span?", "answer": "Reuss"}]\n```', ART, BRIDGE),
+    "bare_toml_with_an_article_table": (
+        f'[article]\ntitle = "Kapellbrücke"\nbody = "{ART}"\n\n[[pairs]]\nquestion = "When was the bridge built?"\n'
+        'answer = "1333"\n\n[[pairs]]\nquestion = "Which river does it span?"\nanswer = "Reuss"\n', ART, BRIDGE),
+    "html_table_with_head_and_body": (
+        f"<p>{ART}</p>\n<table>\n<thead>\n<tr><th>Question</th><th>Answer</th></tr>\n</thead>\n<tbody>\n"
+        "<tr><td>When was the bridge built?</td><td>1333</td></tr>\n<tr><td>Which river does it span?</td><td>Reuss</td></tr>\n"
+        "</tbody>\n</table>", ART, BRIDGE),
+    "greek_question_keys_in_json": (
+        '{"context": "' + ART + '", "qas": [{"Πότε χτίστηκε η γέφυρα;": "Το 1333"}, {"Ποιο ποτάμι διασχίζει;": "Τον Ρόυς"}]}',
+        ART, qa(("Πότε χτίστηκε η γέφυρα;", "Το 1333"), ("Ποιο ποτάμι διασχίζει;", "Τον Ρόυς"))),
 }
 
 

@@ -1043,6 +1043,8 @@ def _find_table(lines: list[str]) -> tuple[int, int, list[tuple[str, str]]] | No
             continue
         pairs = []
         end = i + 1
+        while end < len(lines) - 1 and not lines[end].strip() and lines[end + 1].lstrip()[:1] in ("|", ""):
+            end += 1  # blank lines between the header and its rows (an HTML table's head and body)
         while end < len(lines) and lines[end].lstrip().startswith("|"):
             row = _table_cells(lines[end])
             end += 1

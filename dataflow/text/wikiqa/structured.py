@@ -68,8 +68,13 @@ def _text(value: Any, nested: bool = False) -> str | None:
 _TEXT_KEYS = frozenset(("text", "answer_text", "value", "content", "span"))
 
 
+_GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+
+
 def _is_question(text: str) -> bool:
-    return text.rstrip().endswith(_QMARK_END)
+    """``text`` ends with a question mark of any script (Greek writes ";")."""
+    end = text.rstrip()
+    return end.endswith(_QMARK_END) or end.endswith(";") and _GREEK.search(end) is not None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -82,6 +87,10 @@ def _pair_of(record: Any) -> tuple[str, str] | None:
         return (q, a) if q and a is not None and _is_question(q) else None
     if not isinstance(record, dict):
         return None
+    if len(record) == 1:  # {"What is X?": "Paris"}: one pair as a mapping
+        (key, value), = record.items()
+        if isinstance(key, str) and _is_question(key) and (answer := _text(value)) is not None:
+            return key.strip(), answer
     fields = {_key(k): v for k, v in record.items()}
     found: dict[str, str | None] = {}  # the first question-named and answer-named fields' texts
     for key, value in fields.items():
@@ -112,8 +121,27 @@ def _pairs_in(value: Any) -> Pairs | None:
         pairs = [(k.strip(), _text(v)) for k, v in value.items() if _text(v) is not None]
         return pairs or None
     if isinstance(value, dict):
-        return _numbered_fields(value)
+        found = _numbered_fields(value)
+        if found is None and sum(type(v) is list for v in value.values()) >= 2:  # (a record holds no lists)
+            found = _parallel_lists(value)
+        return found
     return None
+
+
+def _parallel_lists(record: dict) -> Pairs | None:
+    """Pairs from a list of questions and a list of answers side by side, of one length:
+    ``{"questions": ["...?", ...], "answers": ["...", ...]}``."""
+    lists: dict[str, list] = {}
+    for key, value in record.items():
+        if isinstance(value, list) and value and all(isinstance(v, (str, int, float)) for v in value):
+            name = _key(key)
+            role = _role(name) or (_role(name[:-1]) if name.endswith("s") else None)  # "questions", "answers"
+            if role is not None:
+                lists.setdefault(role, value)
+    questions, answers = lists.get("q"), lists.get("a")
+    if not questions or not answers or len(questions) != len(answers):
+        return None
+    return [(str(q).strip(), str(a).strip()) for q, a in zip(questions, answers)]
 
 
 def _numbered_fields(record: dict) -> Pairs | None:
@@ -167,15 +195,32 @@ def read_payload(payload: Any) -> tuple[str | None, Pairs] | None:
     *_, qa_path, pairs = max(candidates, key=lambda c: c[:3])
     # Pairs from one record's numbered fields: the record's other fields (its article) are not inside them.
     holder = dict(nodes)[qa_path]
-    fields = isinstance(holder, dict) and _numbered_fields(holder) is not None
-    texts = []
+    fields = isinstance(holder, dict) and (_numbered_fields(holder) is not None or _parallel_lists(holder) is not None)
+    prose = []  # (path, article-named, text) of every prose string outside the pairs
+    inner = []  # ... and of those inside them under an article-like key (records that repeat their context)
     for path, value in nodes:
+        if not isinstance(value, str):
+            continue
         inside = path[: len(qa_path)] == qa_path and not (fields and len(path) == len(qa_path) + 1)
-        if isinstance(value, str) and not inside and value.strip():
-            name = next((p for p in reversed(path) if isinstance(p, str)), "")
-            if name in _TITLE_KEYS or _role(name) is not None:
-                continue
-            texts.append((name in _ARTICLE_KEYS, len(value), value.strip()))
+        if inside and len(path) != len(qa_path) + 2 or not value.strip():
+            continue  # (inside the pairs, only a record's own fields can hold the article)
+        name = path[-1] if path and isinstance(path[-1], str) else next((p for p in reversed(path) if isinstance(p, str)), "")
+        if name in _TITLE_KEYS or _role(name) is not None:
+            continue
+        if inside:
+            if name in _ARTICLE_KEYS:  # a record that repeats its context
+                inner.append((True, len(value), value.strip()))
+            continue
+        prose.append((path, name in _ARTICLE_KEYS, value.strip()))
+    texts = [(named, len(text), text) for _, named, text in prose]
+    # A list outside the pairs holding several prose strings (paragraphs, sections): the article may be all of them.
+    for path, value in nodes:
+        if isinstance(value, list) and len(value) > 1 and qa_path[: len(path)] != path:
+            parts = [(named, text) for p, named, text in prose if p[: len(path)] == path]
+            if len(parts) > 1:
+                text = "\n\n".join(t for _, t in parts)
+                texts.append((any(named for named, _ in parts), len(text), text))
+    texts = texts or inner
     article = max(texts)[2] if texts else None
     return article, pairs
 
@@ -324,6 +369,21 @@ _LOADERS: dict[str, tuple[Callable[[str], Any], ...]] = {
     "tsv": (lambda t: _loads_delimited(t, "\t"),),
     "": (loads_json, _loads_jsonl, _loads_yaml, _loads_toml, _loads_delimited),
 }
+
+
+def _article_block(body: str, lang: str) -> str | None:
+    """The article of a block that holds no pairs (``{"article": "..."}``): its longest text under an
+    article-like key."""
+    for loader in _LOADERS.get(lang.lower(), _LOADERS[""]):
+        try:
+            payload = loader(body)
+        except Exception:  # noqa: BLE001 - any parser's error: not this format
+            continue
+        if isinstance(payload, dict):
+            texts = [v.strip() for k, v in payload.items() if isinstance(v, str) and _key(k) in _ARTICLE_KEYS and v.strip()]
+            if texts:
+                return max(texts, key=len)
+    return None
 
 
 def _parse_block(body: str, lang: str) -> tuple[str | None, Pairs] | None:
@@ -488,10 +548,15 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
     """
     found: list[tuple[str | None, Pairs, str] | None] = []
     if "`" in text and "```" in text:
+        articles = []  # from blocks that hold an article and no pairs: the pairs may be in the next block
         for lang, body, start, end in _fenced(text):
             block = _parse_block(body, lang)
             if block:
                 found.append((block[0], block[1], _around(text[:start].split("\n"), text[end:].split("\n"))))
+            elif article := _article_block(body, lang):
+                articles.append(article)
+        if articles:
+            found = [(f[0] or articles[0], f[1], f[2]) for f in found]
     if "<" in text and ("</" in text or "=" in text):  # elements, or attributes holding the pairs
         found.append(_from_tags(text))
     stripped = text.strip()
@@ -502,16 +567,37 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
             if block:
                 found.append((block[0], block[1], stripped[:start]))
                 break
-    # After the bare value: a record on a line of its own inside a larger value is no JSON Lines run
-    # (at equal counts the first found wins).
+    # After the bare value: a record on a line of its own inside a larger value is no JSON Lines run.
     if "{" in text and ("\n{" in text or text.lstrip().startswith("{")) and _JSON_LINE.search(text):
         found.append(_jsonl_run(text))
     if "- " in text and _YAML_HINT.search(text) and _YAML_KEY.search(stripped) and _YAML_ITEM.search(stripped):
         found.append(_bare_yaml(stripped))
+    if "[" in text and "=" in text and "]\n" in text and " = " in text and _TOML_TABLE.search(text):
+        found.append(_bare_toml(stripped))
     if _delimited_hint(text) and _DELIMITED_HEADER.search(text):
         found.append(_delimited_rows(text))
     pairs_found = [f for f in found if f]
-    return max(pairs_found, key=lambda f: len(f[1])) if pairs_found else None
+    # The most pairs win; at equal counts, a reading that found the article (then the first found).
+    return max(pairs_found, key=lambda f: (len(f[1]), f[0] is not None)) if pairs_found else None
+
+
+_TOML_TABLE = re.compile(r"^\[\[?[\w.\- ]{1,40}\]\]?[ \t]*$", re.M)
+_TOML_START = re.compile(r"^(?:\[\[?[\w.\- ]{1,40}\]\]?|[\w.\-\"]{1,40}\s*=\s*\S)")
+
+
+def _bare_toml(text: str) -> tuple[str | None, Pairs, str] | None:
+    """A TOML document without a fence: from its first key or table to the end, or to a paragraph
+    before the end (an epilogue after it is prose)."""
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if _TOML_START.match(line)), None)
+    if start is None:
+        return None
+    ends = [len(lines)] + [j for j in range(len(lines) - 1, start, -1) if not lines[j].strip()][:4]
+    for end in ends:
+        block = _parse_block("\n".join(lines[start:end]), "toml")
+        if block:
+            return block[0], block[1], _around(lines[:start], lines[end:])
+    return None
 
 
 def _bare_yaml(text: str) -> tuple[str | None, Pairs, str] | None:
