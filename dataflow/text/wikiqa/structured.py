@@ -586,18 +586,10 @@ _TOML_START = re.compile(r"^(?:\[\[?[\w.\- ]{1,40}\]\]?|[\w.\-\"]{1,40}\s*=\s*\S
 
 
 def _bare_toml(text: str) -> tuple[str | None, Pairs, str] | None:
-    """A TOML document without a fence: from its first key or table to the end, or to a paragraph
-    before the end (an epilogue after it is prose)."""
+    """A TOML document without a fence (see ``_document_from``)."""
     lines = text.split("\n")
     start = next((i for i, line in enumerate(lines) if _TOML_START.match(line)), None)
-    if start is None:
-        return None
-    ends = [len(lines)] + [j for j in range(len(lines) - 1, start, -1) if not lines[j].strip()][:4]
-    for end in ends:
-        block = _parse_block("\n".join(lines[start:end]), "toml")
-        if block:
-            return block[0], block[1], _around(lines[:start], lines[end:])
-    return None
+    return None if start is None else _document_from(lines, start, "toml")
 
 
 def _bare_yaml(text: str) -> tuple[str | None, Pairs, str] | None:
@@ -609,9 +601,15 @@ def _bare_yaml(text: str) -> tuple[str | None, Pairs, str] | None:
         return None
     if _top_key_repeats("\n".join(lines[start:])):  # checked on the whole: a cut-down block would hide it
         return None  # "Question: ..." / "Answer: ..." again and again: labelled lines, not a document
+    return _document_from(lines, start, "yaml")
+
+
+def _document_from(lines: list[str], start: int, kind: str) -> tuple[str | None, Pairs, str] | None:
+    """The ``kind`` document in ``lines`` from ``start`` to the end, or to one of the last few blank
+    lines (an epilogue after it is prose, as a preamble before it is), whichever parses first."""
     ends = [len(lines)] + [j for j in range(len(lines) - 1, start, -1) if not lines[j].strip()][:4]
     for end in ends:
-        block = _parse_block("\n".join(lines[start:end]), "yaml")
+        block = _parse_block("\n".join(lines[start:end]), kind)
         if block:
             return block[0], block[1], _around(lines[:start], lines[end:])
     return None
