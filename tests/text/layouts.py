@@ -362,6 +362,8 @@ def wrapped(article, pairs, lang, style="continued"):
             out.append(f"{q_label}: {q[: -len(qmark)].rstrip()}\n{a_label}: {a}")
         elif style == "numbered_no_qmark":
             out.append(f"{k}. {q[: -len(qmark)].rstrip()}\n{a_label}: {a}")
+        elif style == "points":  # a note after the question ("(2 points)"), the answer labelled below
+            out.append(f"{k}. {q} ({k} point{'s' if k > 1 else ''})\n{a_label}: {a}")
         elif style == "lettered":
             out.append(f"{'ABCDEFGH'[k - 1]}. {q}\n   {a_label}: {a}")
         else:
@@ -568,7 +570,7 @@ def layouts(draw):
         text = decorated(article, pairs, lang, draw(st.sampled_from(["quote", "italic", "blockquote", "citation", "latex",
                                                                      "pair_heading"])))
     elif kind == "wrapped":
-        style = draw(st.sampled_from(["continued", "no_qmark", "numbered_no_qmark", "lettered"]))
+        style = draw(st.sampled_from(["continued", "no_qmark", "numbered_no_qmark", "lettered", "points"]))
         text = wrapped(article, pairs, lang, style)
         if style in ("no_qmark", "numbered_no_qmark"):
             qmark = LANGUAGES[lang][4]

@@ -394,6 +394,9 @@ CASES = {
     "greek_question_keys_in_json": (
         '{"context": "' + ART + '", "qas": [{"Πότε χτίστηκε η γέφυρα;": "Το 1333"}, {"Ποιο ποτάμι διασχίζει;": "Τον Ρόυς"}]}',
         ART, qa(("Πότε χτίστηκε η γέφυρα;", "Το 1333"), ("Ποιο ποτάμι διασχίζει;", "Τον Ρόυς"))),
+    "a_note_after_the_question_then_the_labelled_answer": (
+        f"{ART}\n\n1. When was the bridge built? (1 point)\nAnswer: 1333\n2. Which river does it span? [2 marks]\n"
+        "Answer: Reuss", ART, BRIDGE),
 }
 
 

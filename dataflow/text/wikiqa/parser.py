@@ -649,11 +649,14 @@ def _inline_options(text: str) -> dict[str, str] | None:
 
 
 class _Pair:
-    __slots__ = ("question", "answer", "listed", "options")
+    __slots__ = ("question", "answer", "listed", "options", "tentative")
 
     def __init__(self, question: str):
         self.question: list[str] = [question] if question else []
         self.answer: list[str] | None = None
+        # The answer is what followed the question mark, unlabelled ("What is X? (2 points)"): an answer
+        # label on the next line replaces it.
+        self.tentative = False
         self.listed = False  # answers listed as items under an empty "Answer:" label
         self.options: dict[str, str] = {}  # multiple-choice options by lower-case letter
 
@@ -786,11 +789,12 @@ class _QAReader:
             if len(pending) >= 2 and pending[-1] is current:
                 self.answer_queue = pending
                 return
-        if current.answer is None or not current.answer:
+        if current.answer is None or not current.answer or current.tentative and line.text:
             current.answer = [line.text] if line.text else []
             current.listed = not line.text
         else:
             current.answer.append(line.text)
+        current.tentative = False
 
     def on_item(self, line: Any, after_blank: bool) -> bool:
         """A numbered or bulleted line: a question, or the current question's answer (or one of its items)."""
@@ -798,9 +802,11 @@ class _QAReader:
         awaiting_answer = current is not None and not current.answer and _ends_question(current.q_text())
         if _has_qmark(text) and not (awaiting_answer and line.bulleted and not line.numbered):
             q, a = _split_inline_answer(text)
-            if a is None:
+            tentative = a is None
+            if tentative:
                 q, a = _split_at_question_mark(text)
             self.start(q, a)
+            self.current.tentative = tentative and a is not None
             return True
         if current is None:
             self.loose = (None, text)
