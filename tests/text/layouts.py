@@ -129,7 +129,9 @@ def qa_pairs(draw, qmark: str, spanish_opening: bool = False) -> list[tuple[str,
 def _numbered(k: int, scheme: str) -> str:
     roman = ["I", "II", "III", "IV", "V"]
     return {"none": "", "dot": f"{k}. ", "paren": f"{k}) ", "letter": f"({'abcde'[k - 1]}) ", "roman": f"{roman[k - 1]}. ",
-            "lower_roman": f"{roman[k - 1].lower()}. ", "hash": f"#{k} ", "keycap": f"{k}\ufe0f\u20e3 "}[scheme]
+            "lower_roman": f"{roman[k - 1].lower()}. ", "hash": f"#{k} ", "keycap": f"{k}\ufe0f\u20e3 ",
+            "full_width": f"{chr(0xFF10 + k)}\uff0e", "ideographic_comma": f"{k}\u3001", "circled": chr(0x2460 + k - 1),
+            "arabic_indic": f"{chr(0x0660 + k)}. ", "full_width_paren": f"\uff08{k}\uff09"}[scheme]
 
 
 # Label numbers: "Question 1", "Question n° 1", "Question №1", "Question 1 of 3", "Question (1)", "Question 1/3",
@@ -533,7 +535,8 @@ def layouts(draw):
         text = mixed_labels(article, pairs, lang, draw(st.sampled_from(sorted(LANGUAGES))))
     elif kind == "labels":
         text = labels(article, pairs, lang, draw(st.sampled_from(["none", "dot", "paren", "letter", "roman", "lower_roman",
-                                                                  "hash", "keycap"])),
+                                                                  "hash", "keycap", "full_width", "ideographic_comma",
+                                                                  "circled", "arabic_indic", "full_width_paren"])),
                       draw(st.booleans()), draw(st.booleans()), draw(st.sampled_from(LABEL_NUMBERS)),
                       draw(st.sampled_from([" ", "; ", ", ", " | ", " - "])),  # what joins a same-line pair
                       draw(st.booleans()))
@@ -584,4 +587,6 @@ def layouts(draw):
     noisy = preamble + text + epilogue
     if draw(st.booleans()):
         noisy = noisy.replace(": ", ":\u00a0", 1).replace("\n\n", "\n\u200b\n", 1)
+    if lang in ("ar", "fa", "he") and draw(st.booleans()):  # a right-to-left mark opening every line
+        noisy = "\n".join("\u200f" + line for line in noisy.split("\n"))
     return noisy, context, expected

@@ -397,6 +397,22 @@ CASES = {
     "a_note_after_the_question_then_the_labelled_answer": (
         f"{ART}\n\n1. When was the bridge built? (1 point)\nAnswer: 1333\n2. Which river does it span? [2 marks]\n"
         "Answer: Reuss", ART, BRIDGE),
+    # -- numbering in other digits and marks; the marks of right-to-left text --
+    "arabic_indic_numbers_and_right_to_left_marks": (
+        f"{ART}\n\n\u200f١. متى بني الجسر؟\n\u200fالجواب: عام 1333\n\u200f٢. أي نهر يعبر؟\n\u200fالجواب: نهر رويس",
+        ART, qa(("متى بني الجسر؟", "عام 1333"), ("أي نهر يعبر؟", "نهر رويس"))),
+    "hebrew_embedding_marks": (f"{ART}\n\n\u202bשאלה: מתי נבנה הגשר?\u202c\n\u202bתשובה: בשנת 1333\u202c\n"
+                               "\u202bשאלה: מעל איזה נהר הוא עובר?\u202c\n\u202bתשובה: נהר רויס\u202c",
+                               ART, qa(("מתי נבנה הגשר?", "בשנת 1333"), ("מעל איזה נהר הוא עובר?", "נהר רויס"))),
+    "full_width_and_ideographic_comma_numbers": (
+        f"{ART}\n\n１．这座桥建于哪一年？\n答：1333年。\n2、它横跨哪条河？\n答：罗伊斯河。\n（3）它在哪座城市？\n答：卢塞恩。",
+        ART, qa(("这座桥建于哪一年？", "1333年。"), ("它横跨哪条河？", "罗伊斯河。"), ("它在哪座城市？", "卢塞恩。"))),
+    "circled_and_chinese_numeral_numbers": (
+        f"{ART}\n\n①橋は何年に建てられましたか？\n→1333年。\n二、どの川に架かっていますか？\n→ロイス川。",
+        ART, qa(("橋は何年に建てられましたか？", "1333年。"), ("どの川に架かっていますか？", "ロイス川。"))),
+    "devanagari_and_thai_digits": (
+        f"{ART}\n\nप्रश्न १: पुल कब बना था?\nउत्तर: 1333 में।\n๒. สะพานข้ามแม่น้ำอะไร?\nคำตอบ: แม่น้ำรอยส์",
+        ART, qa(("पुल कब बना था?", "1333 में।"), ("สะพานข้ามแม่น้ำอะไร?", "แม่น้ำรอยส์"))),
 }
 
 

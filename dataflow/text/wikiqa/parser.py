@@ -86,7 +86,9 @@ def _alt(words) -> str:
 # ------------------------------------------------------------------------------------------
 # text helpers
 # ------------------------------------------------------------------------------------------
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# Zero-width characters, and the marks that set the direction of right-to-left text (RLM, LRM, the
+# Arabic letter mark, embeddings, overrides and isolates): invisible, and never part of a label.
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 _LINK = re.compile(r"\[([^\]]+)\]\((?:[^)\s]+)\)")
 _ITALIC_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _ITALIC_UNDERSCORE = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
@@ -108,6 +110,9 @@ _NUMBER = re.compile(
     r"^\s*\(?(\d{1,3})((?:\.\d{1,3})+)[.)]?\s+"  # two-level: "1.1 ", "2.3) "
     r"|^\s*\(?(\d{1,3})[.)/]\s+|^\s*\(?(\d{1,3})[.)](?=\*\*|__)"  # "1. ", "(1) ", "1/ ", "1.**"
     r"|^\s*(?:\d\ufe0f?\u20e3|\U0001f51f)[.):]?\s*"  # keycap emoji: "1️⃣ ", "🔟 "
+    r"|^\s*[(\uff08]?(\d{1,3})[\uff0e\uff09\u3001]\s*|^\s*\uff08(\d{1,3})\uff09\s*"  # full-width: "１．", "1、", "（1）"
+    r"|^\s*[\u2460-\u2473\u2474-\u2487\u2776-\u2793]\s*"  # circled and parenthesised: "①", "⑴", "❶"
+    rf"|^\s*(?:{_alt(V.NUMERAL_WORDS)})[\u3001\uff0e]\s*"  # Chinese numerals: "一、", "十二、"
     r"|^\s*(?:\#|No\.?\s*|№\s*)(\d{1,3})[.):]?\s+"  # "#1 ", "No. 1 "
     r"|^\s*\(?([a-h])\)\s+"  # "(a) ", "b) "
     r"|^\s*\(?(?=[IVX])((?:X{0,2})(?:IX|IV|V?I{0,3}))[.)]\s+(?=\S)"  # roman: "I. ", "IV) "
@@ -136,7 +141,9 @@ def _is_rule(raw: str, lead: str) -> bool:
 
 
 def _numbered(text: str, lead: str) -> re.Match | None:
-    return _NUMBER.match(text) if lead in _NUMBER_LEADS else None
+    if lead in _NUMBER_LEADS or not lead.isascii() and (lead.isnumeric() or lead == "\uff08"):  # "١", "１", "①", "（"
+        return _NUMBER.match(text)
+    return None
 
 
 def _bulleted(raw: str, lead: str) -> bool:
