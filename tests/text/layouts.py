@@ -414,8 +414,9 @@ def multiple_choice(article, pairs, lang, distractors, answer_style="letter_text
         lines = [shown.format(L="ABCD"[i], l="abcd"[i], o=o) for i, o in enumerate(options)]
         if option_style == "inline":  # "Options: A) ... B) ... C) ..." on one line
             lines = ["Options: " + " ".join(lines)]
-        answer = {"letter_text": f"{letter}) {a}", "letter": letter, "text": a}[answer_style]
-        out.append(f"{k}. {q}\n" + "\n".join(lines) + f"\n{a_label}: {answer}")
+        answer = {"letter_text": f"{letter}) {a}", "letter": letter, "text": a, "correct": letter}[answer_style]
+        label = "Correct" if answer_style == "correct" else a_label  # "Correct: C"
+        out.append(f"{k}. {q}\n" + "\n".join(lines) + f"\n{label}: {answer}")
     return f"{article}\n\n{qa_header}:\n\n" + "\n\n".join(out)
 
 
@@ -484,7 +485,9 @@ PREAMBLES = ["", "Write a Wikipedia article related to this image without direct
              "<|im_start|>assistant\n", "Certainly. Below is the article.\n\n",
              "Based on the image, which shows an old stone bridge, here is a Wikipedia-style article:\n\n",
              "Task: Write a Wikipedia article related to this image.\nCriteria:\n1: The question should refer to the image.\n"
-             "2: The answer should be extracted from the Wikipedia article.\n\n"]
+             "2: The answer should be extracted from the Wikipedia article.\n\n",
+             "To complete this task, I will:\n1. Write a Wikipedia-style article about the image.\n"
+             "2. Write question-answer pairs that need the article.\n\n"]
 EPILOGUES = ["", "\n\nI hope this helps!", "<|im_end|>", "\n\nLet me know if you need more questions."]
 
 
@@ -506,7 +509,7 @@ def layouts(draw):
     elif kind == "multiple_choice":
         distractors = [(draw(st.lists(st.one_of(name, year), min_size=4, max_size=4, unique=True)), draw(st.integers(0, 3)))
                        for _ in pairs]
-        text = multiple_choice(article, pairs, lang, distractors, draw(st.sampled_from(["letter_text", "letter", "text"])),
+        text = multiple_choice(article, pairs, lang, distractors, draw(st.sampled_from(["letter_text", "letter", "text", "correct"])),
                                draw(st.sampled_from(["paren", "dot", "lower", "bullet", "inline"])))
     elif kind == "interleaved":
         paragraphs = article.split("\n\n")

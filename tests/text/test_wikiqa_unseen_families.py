@@ -413,6 +413,13 @@ CASES = {
     "devanagari_and_thai_digits": (
         f"{ART}\n\nप्रश्न १: पुल कब बना था?\nउत्तर: 1333 में।\n๒. สะพานข้ามแม่น้ำอะไร?\nคำตอบ: แม่น้ำรอยส์",
         ART, qa(("पुल कब बना था?", "1333 में।"), ("สะพานข้ามแม่น้ำอะไร?", "แม่น้ำรอยส์"))),
+    "a_plan_announced_before_the_article": (
+        f"Here is my plan:\n- Describe the bridge in an encyclopedic article.\n- Ask two questions about it.\n\n{ART}\n\n"
+        "Q: When was the bridge built?\nA: 1333\nQ: Which river does it span?\nA: Reuss", ART, BRIDGE),
+    "options_then_correct_letter": (
+        f"{ART}\n\n1. Which river does it span?\nA. Rhine\nB. Reuss\nC. Aare\nCorrect: B\n\n"
+        "2. When was the bridge built?\nA. 1291\nB. 1333\nCorrect: B",
+        ART, qa(("Which river does it span?", "Reuss"), ("When was the bridge built?", "1333"))),
 }
 
 

@@ -374,10 +374,14 @@ _ERROR = re.compile(r"^error\s*[:\-]", re.I)
 # The prompt written back: its labels, and its criteria ("The question should ...").
 _RESTATED = re.compile(
     r"^(?:(?:task|instructions?|criteria|requirements|guidelines|prompt)\s*[:\uff1a]"
-    r"|[^\n]{0,40}?\b(?:questions?|answers?|articles?)\s+(?:should|must)\b)",
+    r"|[^\n]{0,40}?\b(?:questions?|answers?|articles?)\s+(?:should|must)\b"
+    # a plan announced before its steps: "To complete this task, I will:", "Here is my plan:", "Steps:"
+    r"|(?:to (?:complete|do|accomplish|fulfil|fulfill|address) (?:this|the|your) (?:task|request)|(?:here(?:'s|’s| is) )?"
+    r"my (?:plan|approach)|i will|i'll|steps?)\b[^\n]{0,80}[:\uff1a]$)",
     re.I,
 )
-_RESTATED_LEADS = frozenset("TtIiCcRrGgPp")  # task, instructions, criteria, requirements, guidelines, prompt
+# task, instructions, criteria, requirements, guidelines, prompt; to ..., I will, here's my plan, my ..., steps
+_RESTATED_LEADS = frozenset("TtIiCcRrGgPpHhMmSs")
 
 
 def _restated(clean: str) -> bool:
@@ -1188,7 +1192,7 @@ def _article_text(lines: list[str]) -> str:
                               or _INSTRUCTION.match(clean) and len(clean) < 800
                               or _REFUSAL.match(clean) and len(clean) < 300):
             first_content = False  # "Sure! Here is ...", the task restated, an apology: not the article
-            restating = bool(_INSTRUCTION.match(clean))
+            restating = bool(_INSTRUCTION.match(clean)) or _restated(clean)  # "Here is my plan:" and its steps
             continue
         if not paragraphs and not current and len(clean) < 400 and _restated(clean):
             first_content, restating = False, True  # "Task: ...", "Criteria:", "1: The question should ..."

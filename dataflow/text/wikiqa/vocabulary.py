@@ -9,7 +9,7 @@ A new language or label style is a new entry here, not a new branch in the parse
 LANGUAGES = {
     "en": (("question", "ques.", "ques", "q"), ("answers", "answer", "correct answer", "right answer", "correct option", "ans.", "ans", "a",
                                              "the answer is", "the correct answer is", "the answer", "answer key", "solution",
-                                             "solutions"),
+                                             "solutions", "correct"),
            (), ("questions and answers", "question and answer pairs")),
     "zh": (("问题", "提问", "问", "問題", "問"), ("答案", "回答", "解答", "答", "答覆"),
            ("维基百科文章", "维基百科条目", "维基百科", "百科文章", "文章", "正文", "背景知识", "背景", "上下文", "文章内容",
