@@ -420,6 +420,9 @@ CASES = {
         f"{ART}\n\n1. Which river does it span?\nA. Rhine\nB. Reuss\nC. Aare\nCorrect: B\n\n"
         "2. When was the bridge built?\nA. 1291\nB. 1333\nCorrect: B",
         ART, qa(("Which river does it span?", "Reuss"), ("When was the bridge built?", "1333"))),
+    "bare_yaml_with_flow_sequence_pairs": (
+        f'Here is the YAML.\n\ncontext: "{ART}"\npairs:\n  - ["When was the bridge built?", "1333"]\n'
+        '  - ["Which river does it span?", "Reuss"]\n', ART, BRIDGE),
 }
 
 
