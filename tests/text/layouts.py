@@ -170,11 +170,13 @@ def dotted_same_line(article, pairs, lang):
     return f"{article}\n\n" + "\n".join(f"Q. {q} A. {a}" for q, a in pairs)
 
 
-def letter_labels(article, pairs, lang, numbered=False):
+def letter_labels(article, pairs, lang, numbered=False, dotted=False):
     """Pairs under one-letter labels: "F: ..." / "A: ..." in German, "D:" / "R:" in Italian, "Ｑ：" in Japanese,
-    "س1:" / "ج1:" in Arabic."""
+    "س1:" / "ج1:" in Arabic; or with a dot: "P. ¿...?" / "R. ..."."""
     q_letter, a_letter = LETTERS.get(lang, ("Q", "A"))
     colon = " :" if lang == "fr" else "：" if q_letter == "Ｑ" else ":"
+    if dotted and q_letter != "Ｑ":
+        numbered, colon = False, "."
     return f"{article}\n\n" + "\n".join(f"{q_letter}{k if numbered else ''}{colon} {q}\n{a_letter}{k if numbered else ''}{colon} {a}"
                                         for k, (q, a) in enumerate(pairs, 1))
 
@@ -524,7 +526,7 @@ def layouts(draw):
     elif kind == "own_lines":
         text = own_lines(article, pairs, lang, draw(st.sampled_from(["q1", "no", "slash"])))
     elif kind == "letters":
-        text = letter_labels(article, pairs, lang, draw(st.booleans()))
+        text = letter_labels(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "bold_inline" and lang not in ("el",):  # (a Greek ";" in bold reads as a question's end only in Greek text)
         text = bold_inline(article, pairs, lang)
     elif kind == "speakers" and len(pairs) >= 2:

@@ -423,6 +423,11 @@ CASES = {
     "bare_yaml_with_flow_sequence_pairs": (
         f'Here is the YAML.\n\ncontext: "{ART}"\npairs:\n  - ["When was the bridge built?", "1333"]\n'
         '  - ["Which river does it span?", "Reuss"]\n', ART, BRIDGE),
+    "spanish_letters_with_dots": (f"{ART}\n\nP. ¿Cuándo se construyó el puente?\nR. En 1333.\nP. ¿Qué río cruza?\nR. El Reuss.",
+                                  ART, qa(("¿Cuándo se construyó el puente?", "En 1333."), ("¿Qué río cruza?", "El Reuss."))),
+    "russian_letters_with_dots": (f"{ART}\n\nВ. Когда был построен мост?\nО. В 1333 году.\nВ. Какую реку он пересекает?\nО. Ройс.",
+                                  ART, qa(("Когда был построен мост?", "В 1333 году."), ("Какую реку он пересекает?", "Ройс."))),
+    "thai_short_labels_one_pair": (f"{ART}\n\nถาม: สะพานสร้างขึ้นเมื่อใด\nตอบ: ปี 1333", ART, qa(("สะพานสร้างขึ้นเมื่อใด", "ปี 1333"))),
 }
 
 

@@ -456,6 +456,12 @@ def _is_qa_intro(clean: str) -> bool:
     return "question" in lower or "q&a" in lower or "qa pair" in lower
 
 
+# Other languages' one-letter labels with a dot instead of a colon: a question's when the line asks
+# ("P. ¿Dónde ...?"), an answer's on the line under a question waiting for its answer ("R. En ...").
+_DOTTED_QUESTION_LETTERS = frozenset(c for c in V.QUESTION_LETTERS if c.isalpha() and c != "\uff31")
+_DOTTED_ANSWER_LETTERS = frozenset(c for c in V.ANSWER_LETTERS if c.isalpha() and c != "\uff21")
+
+
 class _Line:
     """One non-blank line of the QA section, classified."""
 
@@ -491,6 +497,8 @@ class _Line:
             self.kind, self.text = "question", _after_symbol(clean, m["rest"].strip(), _Q_LABEL)
         elif m := _A_LABEL.match(clean):
             self.kind, self.text = "answer", _after_symbol(clean, m["rest"].strip(), _A_LABEL)
+        elif clean[1:3] == ". " and clean[:1] in _DOTTED_QUESTION_LETTERS and _ends_question(clean):
+            self.kind, self.text = "question", clean[3:].strip()  # "P. ¿Dónde ...?", "В. Где ...?"
         elif _is_qa_intro(clean) and not self.numbered:
             self.kind = "header"
         elif len(clean) < 40 and clean[-1:] in _PAIR_HEADING_ENDS and _PAIR_HEADING.match(clean):
@@ -750,7 +758,11 @@ class _QAReader:
             self.start(*_split_inline_answer(line.text))
             return True
         if line.kind == "answer":
-            self.on_answer(line)
+            self.on_answer(line.text)
+            return True
+        if line.text[1:3] == ". " and line.text[:1] in _DOTTED_ANSWER_LETTERS and self.current is not None \
+                and not self.current.answer and not line.numbered:
+            self.on_answer(line.text[3:].strip())  # "R. Nel centro di Roma." under "D. Dove ...?"
             return True
         if line.numbered or line.bulleted:
             return self.on_item(line, after_blank)
@@ -782,29 +794,29 @@ class _QAReader:
         current.options[letter] = _demark(option[2])
         return True
 
-    def on_answer(self, line: Any) -> None:
+    def on_answer(self, text: str) -> None:
         current = self.current
-        if line.text and self.loose is not None and (current is None or current.answer):
+        if text and self.loose is not None and (current is None or current.answer):
             # "1. Name the river it spans" (no question mark), then "Answer: ...": that line asked
-            owner, text = self.loose
-            if owner is not None and owner.answer and owner.answer[-1] == text and len(owner.answer) > 1:
+            owner, asked = self.loose
+            if owner is not None and owner.answer and owner.answer[-1] == asked and len(owner.answer) > 1:
                 owner.answer.pop()
             if owner is None or owner.answer:
-                self.start(text)
+                self.start(asked)
                 current = self.current
         self.loose = None
         if current is None:
             return
-        if not line.text:
+        if not text:
             pending = [p for p in self.pairs if not p.answer]
             if len(pending) >= 2 and pending[-1] is current:
                 self.answer_queue = pending
                 return
-        if current.answer is None or not current.answer or current.tentative and line.text:
-            current.answer = [line.text] if line.text else []
-            current.listed = not line.text
+        if current.answer is None or not current.answer or current.tentative and text:
+            current.answer = [text] if text else []
+            current.listed = not text
         else:
-            current.answer.append(line.text)
+            current.answer.append(text)
         current.tentative = False
 
     def on_item(self, line: Any, after_blank: bool) -> bool:
