@@ -380,12 +380,14 @@ _RESTATED = re.compile(
     r"my (?:plan|approach)|i will|i'll|steps?)\b[^\n]{0,80}[:\uff1a]$)",
     re.I,
 )
-# task, instructions, criteria, requirements, guidelines, prompt; to ..., I will, here's my plan, my ..., steps
-_RESTATED_LEADS = frozenset("TtIiCcRrGgPpHhMmSs")
+_RESTATED_LEADS = frozenset("TtIiCcRrGgPp")  # task, instructions, criteria, requirements, guidelines, prompt; to, I will
+_PLAN_LEADS = frozenset("HhMmSs")  # here's my plan, my approach, steps: before a colon only
 
 
 def _restated(clean: str) -> bool:
     """``clean`` (a demarked line) restates the task: a label of the prompt's, or "The question should ..."."""
+    if clean[:1] in _PLAN_LEADS and clean.endswith((":", "\uff1a")):
+        return _RESTATED.match(clean) is not None
     if clean[:1] not in _RESTATED_LEADS:
         opening = clean[:64].lower()  # "should"/"must" ends within 56 characters (single spaces)
         if "should" not in opening and "must" not in opening:
