@@ -136,27 +136,33 @@ def _numbered(k: int, scheme: str) -> str:
 
 # Label numbers: "Question 1", "Question n° 1", "Question №1", "Question 1 of 3", "Question (1)", "Question 1/3",
 # and a tag after the number: "Question 1 (Easy)", "Question 2 [History]".
-LABEL_NUMBERS = ["", "{k}", "n° {k}", "№{k}", "No. {k}", "{k} of {n}", "({k})", "{k}/{n}", "{k} (Easy)", "{k} [History]"]
+LABEL_NUMBERS = ["", "{k}", "n° {k}", "№{k}", "No. {k}", "{k} of {n}", "({k})", "{k}/{n}", "{k} (Easy)", "{k} [History]",
+                 "-{k}"]
 # Other words a language labels its pairs with (Vietnamese "Câu 1", Indonesian "Tanya"/"Jawab", ...).
 OTHER_WORDS = {"vi": ("Câu", "Đáp án"), "id": ("Tanya", "Jawab"), "th": ("คำถามที่", "คำตอบ"), "ja": ("問", "答え"),
                "ko": ("문제", "정답"), "hi": ("प्र", "उ"), "en": ("Ques", "Ans")}
 
 
 def labels(article, pairs, lang, numbering="none", bold=False, same_line=False, label_number="", joiner=" ",
-           other_words=False):
+           other_words=False, separator=""):
+    """Labelled pairs; ``separator`` (an arrow: " ->") replaces the colon after labels on their own lines."""
     q_label, a_label, art, qa_header, _ = LANGUAGES[lang]
     if other_words and lang in OTHER_WORDS:
         q_label, a_label = OTHER_WORDS[lang]
-    colon = " :" if lang == "fr" else ":"
+    header_colon = colon = " :" if lang == "fr" else ":"
+    if separator and not same_line:
+        colon = separator
     out = []
     for k, (q, a) in enumerate(pairs, 1):
         number = label_number.format(k=k, n=len(pairs))
         ql = f"{q_label} {number}" if number else q_label
         al = f"{a_label} {k}" if number else a_label
+        if number.startswith("-"):  # "Q-1:" / "A-1:"
+            ql, al = f"{q_label}{number}", f"{a_label}-{k}"
         ql, al = (f"**{ql}{colon}**", f"**{al}{colon}**") if bold else (f"{ql}{colon}", f"{al}{colon}")
         lead = _numbered(k, numbering)
         out.append(f"{lead}{ql} {q}{joiner}{al} {a}" if same_line else f"{lead}{ql} {q}\n{al} {a}")
-    return f"{article}\n\n{qa_header}{colon}\n\n" + "\n\n".join(out)
+    return f"{article}\n\n{qa_header}{header_colon}\n\n" + "\n\n".join(out)
 
 
 # The one-letter labels each language abbreviates its words to (others write Q and A).
@@ -181,10 +187,13 @@ def letter_labels(article, pairs, lang, numbered=False, dotted=False):
                                         for k, (q, a) in enumerate(pairs, 1))
 
 
-def han_spaced(article, pairs, lang, ordinal=False):
+def han_spaced(article, pairs, lang, ordinal=False, brackets=False):
     """Chinese and Japanese labels ended by a space instead of a colon ("問1　...？" / "答え　..."), or the
-    question's ordinal ("第1题：")."""
+    question's ordinal ("第1题："), or labels in CJK brackets ("【问题】...", "「質問」...")."""
     q_word, a_word = ("问", "答") if lang.startswith("zh") else ("問", "答え")
+    if brackets:
+        (q_open, q_close), words = ("【】", ("问题", "答案")) if lang.startswith("zh") else ("「」", ("質問", "回答"))
+        return f"{article}\n\n" + "\n".join(f"{q_open}{words[0]}{q_close}{q}\n{q_open}{words[1]}{q_close}{a}" for q, a in pairs)
     if ordinal:
         return f"{article}\n\n" + "\n".join(f"第{k}题：{q}\n答案：{a}" for k, (q, a) in enumerate(pairs, 1))
     return f"{article}\n\n" + "\n\n".join(f"{q_word}{k}\u3000{q}\n{a_word}\u3000{a}" for k, (q, a) in enumerate(pairs, 1))
@@ -535,7 +544,7 @@ def layouts(draw):
     elif kind == "dotted_same_line" and LANGUAGES[lang][4] in ("?", "？", "؟"):
         text = dotted_same_line(article, pairs, lang)
     elif kind == "han_spaced" and lang in ("zh", "zh-hant", "ja"):
-        text = han_spaced(article, pairs, lang, draw(st.booleans()))
+        text = han_spaced(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "html_list":
         text = html_list(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "mixed_labels":
@@ -546,7 +555,7 @@ def layouts(draw):
                                                                   "circled", "arabic_indic", "full_width_paren"])),
                       draw(st.booleans()), draw(st.booleans()), draw(st.sampled_from(LABEL_NUMBERS)),
                       draw(st.sampled_from([" ", "; ", ", ", " | ", " - "])),  # what joins a same-line pair
-                      draw(st.booleans()))
+                      draw(st.booleans()), draw(st.sampled_from(["", "", " ->", " =>", " \u2192"])))
     elif kind == "table":
         text = table(article, pairs, lang)
     elif kind == "json":

@@ -428,6 +428,12 @@ CASES = {
     "russian_letters_with_dots": (f"{ART}\n\nВ. Когда был построен мост?\nО. В 1333 году.\nВ. Какую реку он пересекает?\nО. Ройс.",
                                   ART, qa(("Когда был построен мост?", "В 1333 году."), ("Какую реку он пересекает?", "Ройс."))),
     "thai_short_labels_one_pair": (f"{ART}\n\nถาม: สะพานสร้างขึ้นเมื่อใด\nตอบ: ปี 1333", ART, qa(("สะพานสร้างขึ้นเมื่อใด", "ปี 1333"))),
+    "hyphenated_label_numbers": (f"{ART}\n\nQ-1: When was the bridge built?\nA-1: 1333\nQ-2: Which river does it span?\nA-2: Reuss",
+                                 ART, BRIDGE),
+    "arrow_after_labels": (f"{ART}\n\nQuestion 1 => When was the bridge built?\nAnswer => 1333\n"
+                           "Question 2 => Which river does it span?\nAnswer => Reuss", ART, BRIDGE),
+    "cjk_bracket_labels": (f"{ART}\n\n【问题1】这座桥建于哪一年？\n【答案1】1333年。\n「質問」どの川に架かっていますか？\n「回答」ロイス川。",
+                           ART, qa(("这座桥建于哪一年？", "1333年。"), ("どの川に架かっていますか？", "ロイス川。"))),
 }
 
 

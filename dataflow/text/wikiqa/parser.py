@@ -291,20 +291,27 @@ _PAREN = r"(?:\s*(?:[(\uff08][^()\uff08\uff09]{0,80}[)\uff09]|\[[^\[\]]{1,40}\])
 _HAN_KANA = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
+# Brackets around a label: ASCII, and the CJK ones ("【问题】", "「質問」", "［Q］").
+_LABEL_OPENERS = "[(<\u3010\u300c\u300e\u3014\uff3b\uff08"
+_LABEL_CLOSERS = "])>\u3011\u300d\u300f\u3015\uff3d\uff09"
+
+
 def _label(words, letters: str, symbols, other_letters: str = "", ordinal: tuple = ("", ())) -> re.Pattern:
     long_words = _alt(w for w in words if len(w) > 1 or not w.isascii())  # "问" and "答" are words
     # A line can only start with a label if it starts with one of these: checked first, it spares
     # most lines the alternation over every language's words.
-    firsts = {c for w in words for c in (w[0].lower(), w[0].upper())} | set(letters) | set(other_letters) | set("[(<")
+    firsts = {c for w in words for c in (w[0].lower(), w[0].upper())} | set(letters) | set(other_letters) | set(_LABEL_OPENERS)
     firsts |= {s[0] for s in symbols} | set(ordinal[0][:1])
     # Chinese and Japanese write no space between words: there a space ends a label ("答え　3776メートル").
     spaced = _alt(w for w in words if _HAN_KANA.fullmatch(w))
     prefix, suffixes = ordinal
+    numbered = rf"(?:{_NUM}|-\d{{1,3}}(?={_SEP}))"  # "Q1", "Question 2", and "Q-1:" (before a separator only: "A-10 road")
     ordinal_label = rf"|{re.escape(prefix)}{_NUM}\s*(?:{_alt(suffixes)}){_PAREN}(?:{_SEP}|(?=\s)|$)" if prefix else ""
     return re.compile(
         rf"^(?=[{re.escape(''.join(sorted(firsts)))}])(?:"
-        rf"[\[(<](?:(?i:{long_words})|[{letters}])(?:{_NUM})?[\])>]\s*(?:[:\uff1a.]\s*)?"  # "[Q]", "(A)", "<Q1>"
-        rf"|(?:(?i:{long_words})(?:{_NUM}|\s+(?i:{_alt(V.NUMBER_WORDS)})\b)|[{letters}]{_NUM}){_PAREN}(?:{_SEP}|(?=\s)|$)"  # "Q1:", "问题一：", "Question One:"
+        rf"[{re.escape(_LABEL_OPENERS)}](?:(?i:{long_words})|[{letters}])(?:{_NUM})?[{re.escape(_LABEL_CLOSERS)}]"
+        r"\s*(?:[:\uff1a.]\s*)?"  # "[Q]", "(A)", "<Q1>", "【问题】"
+        rf"|(?:(?i:{long_words})(?:{numbered}|\s+(?i:{_alt(V.NUMBER_WORDS)})\b)|[{letters}]{numbered}){_PAREN}(?:{_SEP}|(?=\s)|$)"  # "Q1:", "问题一：", "Question One:"
         rf"|(?i:{long_words}){_PAREN}(?:{_SEP}|$)"  # "Question:", "答案："
         rf"|(?:{spaced})\s+(?=\S)"  # "答え 3776メートル"
         rf"|[{letters}]{_PAREN}{_SEP}"  # "Q." / "A:"
@@ -323,7 +330,7 @@ _A_LABEL = _label(V.ANSWER_WORDS, "A", V.ANSWER_SYMBOLS, V.ANSWER_LETTERS)
 _QMARKS = tuple(V.QUESTION_MARKS)
 _LONG_ANSWER_WORDS = _alt(w for w in V.ANSWER_WORDS if len(w) > 1 or not w.isascii())
 _INLINE_ANSWER = re.compile(
-    rf"(?:(?<=[{''.join(_QMARKS)};])[;,]?|\s)[-\u2013\u2014|]?\s*[(\[]?(?:(?i:{_LONG_ANSWER_WORDS})|[A{V.ANSWER_LETTERS}])\s*\d*[)\]]?\s*[:\uff1a]\s*"
+    rf"(?:(?<=[{''.join(_QMARKS)};])[;,]?|\s)[-\u2013\u2014|]?\s*[(\[]?(?:(?i:{_LONG_ANSWER_WORDS})|[A{V.ANSWER_LETTERS}])(?:\s*|-)\d*[)\]]?\s*[:\uff1a]\s*"
     # a bracket tag needs no colon, after the question mark: "...? [A] Paris", "...? [Answer 2] Paris"
     rf"|(?<=[{''.join(_QMARKS)};])\s*\[(?:(?i:{_LONG_ANSWER_WORDS})|A)\s*\d*\]\s*"  # ";": Greek's question mark
     rf"|(?<=[{''.join(_QMARKS)}])\s+A\d{{0,3}}[.)]\s+(?=\S)"  # "Q. What ...? A. Paris": right after the question mark
