@@ -341,12 +341,8 @@ _REFERENCES = re.compile(rf"^(?i:{_alt(V.REFERENCE_HEADERS)})\s*[:\uff1a]?$")
 _REFERENCES_LONGEST = max(map(len, V.REFERENCE_HEADERS)) + 2  # a header, a space and a colon (demarked text)
 
 
-_GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
-
-
-def _ends_question(text: str) -> bool:
-    """``text`` ends with a question mark of any script (Greek's is ";")."""
-    return text.endswith(_QMARKS) or (text.endswith(";") and bool(_GREEK.search(text)))
+_GREEK = structured.GREEK
+_ends_question = structured.ends_question  # a question mark of any script ends ``text`` (Greek's is ";")
 
 
 def _has_qmark(text: str) -> bool:

@@ -68,13 +68,16 @@ def _text(value: Any, nested: bool = False) -> str | None:
 _TEXT_KEYS = frozenset(("text", "answer_text", "value", "content", "span"))
 
 
-_GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+
+
+def ends_question(text: str) -> bool:
+    """``text`` ends with a question mark of any script (Greek writes ";"); the parser's test too."""
+    return text.endswith(_QMARK_END) or (text.endswith(";") and GREEK.search(text) is not None)
 
 
 def _is_question(text: str) -> bool:
-    """``text`` ends with a question mark of any script (Greek writes ";")."""
-    end = text.rstrip()
-    return end.endswith(_QMARK_END) or end.endswith(";") and _GREEK.search(end) is not None
+    return ends_question(text.rstrip())
 
 
 # ----------------------------------------------------------------------------------------------
