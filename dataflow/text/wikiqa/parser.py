@@ -594,10 +594,15 @@ _PAIR_SEPARATOR_MARKS = tuple("-\u2013\u2014:\uff1a|=>")  # and, past ASCII, the
 _PAIR_SEPARATOR = re.compile(rf"^(?:[-\u2013\u2014:\uff1a|=>{_ARROWS}]+\s*)+")
 
 
-def _bold_question(stripped: str) -> tuple[str, str] | None:
-    """``"**What is X?** Paris"`` (a line, stripped) -> ``("What is X?", "Paris")``: a bold question with its
-    answer after it on the line."""
+def _bold_question(raw: str) -> tuple[str, str] | None:
+    """``"**What is X?** Paris"`` (a line) -> ``("What is X?", "Paris")``: a bold question with its answer
+    after it on the line."""
+    if _lead(raw) not in "*_":
+        return None  # (most lines: no bold first, and no copy made)
+    stripped = raw.strip()
     mark = stripped[:2]
+    if mark not in ("**", "__"):
+        return None
     close = stripped.find(mark, 2)
     if close < 0 or close + 2 == len(stripped) or not _ends_question(stripped[2:close].rstrip()):
         return None  # (a bold heading, or no question in bold)
@@ -750,7 +755,7 @@ class _QAReader:
         ):
             return True
         self.annotating = False
-        if self.on_option(k, raw, lead):
+        if self.on_option(k, raw, lead, line):
             return True
         if line.kind in ("empty", "header") or line.numbered and _is_group_title(self.lines, k, line):
             return True
@@ -773,14 +778,14 @@ class _QAReader:
             return self.on_item(line, after_blank)
         return self.on_plain(line.text, after_blank, raw)
 
-    def on_option(self, k: int, raw: str, lead: str) -> bool:
+    def on_option(self, k: int, raw: str, lead: str, line: _Line) -> bool:
         """A multiple-choice option under a question still waiting for its answer: "A) ...", then
         "B) ...". A lone "A) ..." is the answer in "Q) ... A) ..." layouts, so the first option
         counts only when the next line is option B."""
         current = self.current
         if current is None or current.answer or self.answer_queue:
             return False
-        if not current.options and _may_list_options(line := _line(raw)) and (inline := _inline_options(line.clean)):
+        if not current.options and _may_list_options(line) and (inline := _inline_options(line.clean)):
             current.options = inline  # "Options: A) Seville B) Granada C) Madrid" on one line
             return True
         if lead not in _OPTION_LEADS or lead in "-*" and not raw.lstrip()[1:2].isspace():
@@ -852,8 +857,7 @@ class _QAReader:
         current = self.current
         if current is not None and (current.answer or self.pairs) and _NOTE.match(text):
             return False
-        if (current is None or current.answer) and _lead(raw) in "*_" and raw.lstrip()[:2] in ("**", "__") and (
-                pair := _bold_question(raw.strip())):
+        if (current is None or current.answer) and (pair := _bold_question(raw)):
             self.start(*pair)
             return True
         if (current is None or current.answer) and _has_qmark(text):
@@ -1293,7 +1297,7 @@ def _qa_start(lines: list[str]) -> int | None:
             return i
         if line.kind == "text" and line.bulleted and _has_qmark(line.text) and _split_inline_answer(line.text)[1]:
             return i  # "- What is X? (Answer: Y)"
-        if line.kind == "text" and lead in "*_" and raw.lstrip()[:2] in ("**", "__") and _bold_question(raw.strip()):
+        if line.kind == "text" and lead in "*_" and _bold_question(raw):  # (the lead known here: no call for most lines)
             return i  # "**What is X?** Paris"
         if line.kind == "text" and _ends_question(line.text) and _bold_line(raw.strip()):
             return i
