@@ -374,14 +374,21 @@ _LOADERS: dict[str, tuple[Callable[[str], Any], ...]] = {
 }
 
 
-def _article_block(body: str, lang: str) -> str | None:
-    """The article of a block that holds no pairs (``{"article": "..."}``): its longest text under an
-    article-like key."""
+def _payloads(body: str, lang: str) -> Iterator[Any]:
+    """What each loader for ``lang`` makes of ``body`` (mappings and lists only), in the loaders' order."""
     for loader in _LOADERS.get(lang.lower(), _LOADERS[""]):
         try:
             payload = loader(body)
         except Exception:  # noqa: BLE001 - any parser's error: not this format
             continue
+        if isinstance(payload, (dict, list)):
+            yield payload
+
+
+def _article_block(body: str, lang: str) -> str | None:
+    """The article of a block that holds no pairs (``{"article": "..."}``): its longest text under an
+    article-like key."""
+    for payload in _payloads(body, lang):
         if isinstance(payload, dict):
             texts = [v.strip() for k, v in payload.items() if isinstance(v, str) and _key(k) in _ARTICLE_KEYS and v.strip()]
             if texts:
@@ -390,15 +397,10 @@ def _article_block(body: str, lang: str) -> str | None:
 
 
 def _parse_block(body: str, lang: str) -> tuple[str | None, Pairs] | None:
-    for loader in _LOADERS.get(lang.lower(), _LOADERS[""]):
-        try:
-            payload = loader(body)
-        except Exception:  # noqa: BLE001 - any parser's error: not this format
-            continue
-        if isinstance(payload, (dict, list)):
-            found = read_payload(payload)
-            if found:
-                return found
+    for payload in _payloads(body, lang):
+        found = read_payload(payload)
+        if found:
+            return found
     return None
 
 
