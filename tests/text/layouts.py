@@ -42,6 +42,20 @@ LANGUAGES = {
     "fi": ("Kysymys", "Vastaus", "Artikkeli", "Kysymykset ja vastaukset", "?"),
     "ro": ("Întrebare", "Răspuns", "Articol", "Întrebări și răspunsuri", "?"),
     "hu": ("Kérdés", "Válasz", "Cikk", "Kérdések és válaszok", "?"),
+    "bn": ("প্রশ্ন", "উত্তর", "নিবন্ধ", "প্রশ্ন ও উত্তর", "?"),
+    "ta": ("கேள்வி", "பதில்", "கட்டுரை", "கேள்வி பதில்", "?"),
+    "te": ("ప్రశ్న", "సమాధానం", "వ్యాసం", "ప్రశ్నలు మరియు సమాధానాలు", "?"),
+    "ne": ("प्रश्न", "जवाफ", "लेख", "प्रश्नोत्तर", "?"),
+    "ur": ("سوال", "جواب", "مضمون", "سوال و جواب", "؟"),
+    "sw": ("Swali", "Jibu", "Makala", "Maswali na Majibu", "?"),
+    "bg": ("Въпрос", "Отговор", "Статия", "Въпроси и отговори", "?"),
+    "sr": ("Pitanje", "Odgovor", "Članak", "Pitanja i odgovori", "?"),
+    "sk": ("Otázka", "Odpoveď", "Článok", "Otázky a odpovede", "?"),
+    "lt": ("Klausimas", "Atsakymas", "Straipsnis", "Klausimai ir atsakymai", "?"),
+    "ka": ("კითხვა", "პასუხი", "სტატია", "კითხვები და პასუხები", "?"),
+    "hy": ("Հարց", "Պատասխան", "Հոդված", "Հարցեր և պատասխաններ", "?"),
+    "am": ("ጥያቄ", "መልስ", "ጽሑፍ", "ጥያቄዎች እና መልሶች", "?"),
+    "kk": ("Сұрақ", "Жауап", "Мақала", "Сұрақтар мен жауаптар", "?"),
 }
 
 WORDS = ["bridge", "river", "tower", "museum", "city", "king", "stone", "garden", "harbour", "temple", "library",
@@ -171,9 +185,17 @@ LETTERS = {"de": ("F", "A"), "fr": ("Q", "R"), "es": ("P", "R"), "it": ("D", "R"
            "ar": ("س", "ج"), "fa": ("س", "ج"), "he": ("ש", "ת"), "el": ("Ε", "Α")}
 
 
-def dotted_same_line(article, pairs, lang):
-    """"Q. What ...? A. Paris": dotted letters, the pair on one line."""
-    return f"{article}\n\n" + "\n".join(f"Q. {q} A. {a}" for q, a in pairs)
+def dotted_same_line(article, pairs, lang, joiner=" ", numbered=False):
+    """"Q. What ...? A. Paris": dotted letters, the pair on one line, maybe a dash or a bar between
+    ("Q1. What ...? - A1. Paris")."""
+    return f"{article}\n\n" + "\n".join(f"Q{k if numbered else ''}. {q}{joiner}A{k if numbered else ''}. {a}"
+                                        for k, (q, a) in enumerate(pairs, 1))
+
+
+def bare_letters(article, pairs, lang, numbered=False):
+    """"Q What ...?" / "A Paris": one-letter labels with no colon or dot, told by their repetition."""
+    return f"{article}\n\n" + "\n\n".join(f"Q{k if numbered else ''} {q}\nA{k if numbered else ''} {a}"
+                                          for k, (q, a) in enumerate(pairs, 1))
 
 
 def letter_labels(article, pairs, lang, numbered=False, dotted=False):
@@ -221,7 +243,7 @@ def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cu
     text = json.dumps(payload, ensure_ascii=False, indent=2)
     if dialect == "comments":  # a line comment above the article and the list
         text = text.replace(f'\n  "{art_key}"', f'\n  // the article\n  "{art_key}"').replace(
-            f'\n  "{list_key}"', f'\n  // the pairs\n  "{list_key}"')
+            f'\n  "{list_key}"', f'\n  // the pairs\n  "{list_key}"').replace("\n    },\n", "\n    }, // the next pair\n", 1)
     elif dialect == "python":  # a Python literal: single quotes (repr), as a model writing code prints it
         text = repr(payload)
     elif dialect == "keyed":  # the pairs keyed by their number: {"1": {...}, "2": {...}}
@@ -245,6 +267,12 @@ def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cu
     elif dialect == "two_blocks":  # the article in one fenced block, the pairs in the next
         return (f"```json\n{json.dumps({art_key: article}, ensure_ascii=False)}\n```\n\n"
                 f"```json\n{json.dumps(records, ensure_ascii=False, indent=2)}\n```")
+    elif dialect == "article_block":  # the article in a fenced block, the pairs as labelled text under it
+        return (f"```json\n{json.dumps({art_key: article}, ensure_ascii=False)}\n```\n\n"
+                + "\n".join(f"Q: {q}\nA: {a}" for q, a in pairs))
+    elif dialect == "pair_strings":  # each pair one string ("Q: ...? A: ..."), or the halves in turn
+        strings = [f"Q: {q} A: {a}" for q, a in pairs] if len(pairs) % 2 else [x for q, a in pairs for x in (f"Q: {q}", f"A: {a}")]
+        text = json.dumps({art_key: article, list_key: strings}, ensure_ascii=False, indent=2)
     elif dialect == "fields":  # one record, the pairs in numbered fields: "question1", "answer1", ...
         flat = {art_key: article}
         for k, (q, a) in enumerate(pairs, 1):
@@ -381,6 +409,8 @@ def wrapped(article, pairs, lang, style="continued"):
             out.append(f"{k}. {q} ({k} point{'s' if k > 1 else ''})\n{a_label}: {a}")
         elif style == "lettered":
             out.append(f"{'ABCDEFGH'[k - 1]}. {q}\n   {a_label}: {a}")
+        elif style == "paren_answer":  # the labelled answer in brackets on its own line: "(Answer: Paris)"
+            out.append(f"{k}. {q}\n({a_label}: {a})" if k % 2 else f"{k}. {q}\n[{a_label}: {a}]")
         else:
             out.append(f"{q_label}: {q}\n{a_label}: {a}")
     return f"{article}\n\n{qa_header}:\n\n" + "\n\n".join(out)
@@ -459,6 +489,8 @@ def own_lines(article, pairs, lang, style="q1"):
             out.append(f"Q{k}.\n{q}\nA{k}.\n{a}")
         elif style == "no":
             out.append(f"No. {k} {q}\n{a}")
+        elif style == "bare_number":  # the number alone on its line, the labelled pair in sub-bullets
+            out.append(f"{k}.\n   - Q: {q}\n   - A: {a}")
         else:
             out.append(f"{k}/ {q}\n{a}")
     return f"{article}\n\n" + "\n".join(out)
@@ -477,11 +509,16 @@ def html_list(article, pairs, lang, as_table=False, sections=False):
     return f"{paragraphs}\n<ol>\n{items}</ol>"
 
 
-def mixed_labels(article, pairs, lang, other):
-    """The question labelled in one language, the answer in another."""
+def mixed_labels(article, pairs, lang, other, both=False):
+    """The question labelled in one language, the answer in another; or (``both``) each label written in
+    both languages: "问题1 / Question 1: ...", "答案 / Answer: ..."."""
     q_label = LANGUAGES[lang][0]
     a_label = LANGUAGES[other][1]
     colon = " :" if lang == "fr" else ":"
+    if both:
+        return f"{article}\n\n" + "\n\n".join(
+            f"{q_label} {k} / {LANGUAGES[other][0]} {k}: {q}\n{LANGUAGES[lang][1]} / {a_label}: {a}"
+            for k, (q, a) in enumerate(pairs, 1))
     return f"{article}\n\n" + "\n\n".join(f"{q_label}{colon} {q}\n{a_label}: {a}" for q, a in pairs)
 
 
@@ -504,6 +541,9 @@ PREAMBLES = ["", "Write a Wikipedia article related to this image without direct
 EPILOGUES = ["", "\n\nI hope this helps!", "<|im_end|>", "\n\nLet me know if you need more questions."]
 
 
+STRUCTURED_KINDS = ("json", "jsonl", "yaml", "xml", "csv", "toml")
+
+
 @st.composite
 def layouts(draw):
     """(text, article, expected pairs) for one random layout."""
@@ -513,7 +553,7 @@ def layouts(draw):
     kind = draw(st.sampled_from(["labels", "table", "json", "jsonl", "yaml", "xml", "brackets", "separators", "csv",
                                  "toml", "blocks", "decorated", "titled", "wrapped", "rich_article", "multiple_choice",
                                  "interleaved", "own_lines", "html_list", "mixed_labels", "bare", "letters", "han_spaced",
-                                 "bold_inline", "speakers", "dotted_same_line"]))
+                                 "bold_inline", "speakers", "dotted_same_line", "bare_letters"]))
     expected = list(pairs)
     context = article
     if kind == "rich_article":
@@ -533,7 +573,7 @@ def layouts(draw):
     elif kind == "bare" and len(pairs) >= 2:
         text = bare(article, pairs, lang, draw(st.booleans()))
     elif kind == "own_lines":
-        text = own_lines(article, pairs, lang, draw(st.sampled_from(["q1", "no", "slash"])))
+        text = own_lines(article, pairs, lang, draw(st.sampled_from(["q1", "no", "slash", "bare_number"])))
     elif kind == "letters":
         text = letter_labels(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "bold_inline" and lang not in ("el",):  # (a Greek ";" in bold reads as a question's end only in Greek text)
@@ -542,25 +582,27 @@ def layouts(draw):
         asker, answerer = draw(st.lists(word.map(str.capitalize), min_size=2, max_size=2, unique=True))
         text = speakers(article, pairs, lang, asker, answerer, draw(st.booleans()))
     elif kind == "dotted_same_line" and LANGUAGES[lang][4] in ("?", "？", "؟"):
-        text = dotted_same_line(article, pairs, lang)
+        text = dotted_same_line(article, pairs, lang, draw(st.sampled_from([" ", " - ", " | "])), draw(st.booleans()))
+    elif kind == "bare_letters" and len(pairs) >= 2:
+        text = bare_letters(article, pairs, lang, draw(st.booleans()))
     elif kind == "han_spaced" and lang in ("zh", "zh-hant", "ja"):
         text = han_spaced(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "html_list":
         text = html_list(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "mixed_labels":
-        text = mixed_labels(article, pairs, lang, draw(st.sampled_from(sorted(LANGUAGES))))
+        text = mixed_labels(article, pairs, lang, draw(st.sampled_from(sorted(LANGUAGES))), draw(st.booleans()))
     elif kind == "labels":
         text = labels(article, pairs, lang, draw(st.sampled_from(["none", "dot", "paren", "letter", "roman", "lower_roman",
                                                                   "hash", "keycap", "full_width", "ideographic_comma",
                                                                   "circled", "arabic_indic", "full_width_paren"])),
                       draw(st.booleans()), draw(st.booleans()), draw(st.sampled_from(LABEL_NUMBERS)),
                       draw(st.sampled_from([" ", "; ", ", ", " | ", " - "])),  # what joins a same-line pair
-                      draw(st.booleans()), draw(st.sampled_from(["", "", " ->", " =>", " \u2192"])))
+                      draw(st.booleans()), draw(st.sampled_from(["", "", " ->", " =>", " \u2192", "\uff0e"])))
     elif kind == "table":
         text = table(article, pairs, lang)
     elif kind == "json":
         dialect = draw(st.sampled_from(["json", "comments", "python", "keyed", "nested", "paragraphs", "sections",
-                                        "mapping_records", "two_blocks"]
+                                        "mapping_records", "two_blocks", "pair_strings", "article_block"]
                                        + (["fields", "parallel", "flat_records"] if len(pairs) > 1 else [])))
         cut = dialect in ("json", "comments") and len(pairs) > 1 and draw(st.booleans())  # a cut literal: not read
         text = as_json(article, pairs, lang, draw(st.integers(0, len(JSON_KEYS) - 1)), draw(st.booleans()),
@@ -589,7 +631,7 @@ def layouts(draw):
         text = decorated(article, pairs, lang, draw(st.sampled_from(["quote", "italic", "blockquote", "citation", "latex",
                                                                      "pair_heading"])))
     elif kind == "wrapped":
-        style = draw(st.sampled_from(["continued", "no_qmark", "numbered_no_qmark", "lettered", "points"]))
+        style = draw(st.sampled_from(["continued", "no_qmark", "numbered_no_qmark", "lettered", "points", "paren_answer"]))
         text = wrapped(article, pairs, lang, style)
         if style in ("no_qmark", "numbered_no_qmark"):
             qmark = LANGUAGES[lang][4]
@@ -603,6 +645,8 @@ def layouts(draw):
     noisy = preamble + text + epilogue
     if draw(st.booleans()):
         noisy = noisy.replace(": ", ":\u00a0", 1).replace("\n\n", "\n\u200b\n", 1)
-    if lang in ("ar", "fa", "he") and draw(st.booleans()):  # a right-to-left mark opening every line
+    if kind not in STRUCTURED_KINDS and "\\" not in noisy and draw(st.integers(0, 9)) == 0:
+        noisy = noisy.replace("\n", "\\n")  # printed as a string literal: escaped line breaks, on one line
+    if lang in ("ar", "fa", "he", "ur") and draw(st.booleans()):  # a right-to-left mark opening every line
         noisy = "\n".join("\u200f" + line for line in noisy.split("\n"))
     return noisy, context, expected

@@ -434,6 +434,61 @@ CASES = {
                            "Question 2 => Which river does it span?\nAnswer => Reuss", ART, BRIDGE),
     "cjk_bracket_labels": (f"{ART}\n\n【问题1】这座桥建于哪一年？\n【答案1】1333年。\n「質問」どの川に架かっていますか？\n「回答」ロイス川。",
                            ART, qa(("这座桥建于哪一年？", "1333年。"), ("どの川に架かっていますか？", "ロイス川。"))),
+    # -- labels with no punctuation, in two languages at once, after a full-width dot; scripts with vowel signs --
+    "bare_letter_labels_without_punctuation": (
+        f"{ART}\n\nQ When was the bridge built?\nA 1333\n\nQ Which river does it span?\nA Reuss", ART, BRIDGE),
+    "bare_numbered_letters_and_an_answer_that_starts_with_a": (
+        f"{ART}\n\nQ1 What is the bridge made of?\nA1 A covered wooden frame\nQ2 Which river does it span?\nA2 Reuss",
+        ART, qa(("What is the bridge made of?", "A covered wooden frame"), ("Which river does it span?", "Reuss"))),
+    "labels_written_in_two_languages": (
+        f"{ART}\n\nFrage 1 / Question 1: Wann wurde die Brücke gebaut?\nAntwort / Answer: 1333\n"
+        "Frage 2 / Question 2: Welchen Fluss überspannt sie?\nAntwort / Answer: Reuss", ART,
+        qa(("Wann wurde die Brücke gebaut?", "1333"), ("Welchen Fluss überspannt sie?", "Reuss"))),
+    "full_width_dot_after_labels": (f"{ART}\n\nＱ1．橋はいつ建てられましたか？\nＡ1．1333年。\nＱ2．どの川に架かっていますか？\nＡ2．ロイス川。",
+                                    ART, qa(("橋はいつ建てられましたか？", "1333年。"), ("どの川に架かっていますか？", "ロイス川。"))),
+    "numbered_letters_joined_by_a_dash": (
+        f"{ART}\n\nQ1. When was the bridge built? - A1. 1333\nQ2. Which river does it span? | A2. Reuss", ART, BRIDGE),
+    "bengali_labels": (f"{ART}\n\nপ্রশ্ন ১: সেতুটি কবে নির্মিত হয়?\nউত্তর ১: ১৩৩৩ সালে।\nপ্রশ্ন ২: এটি কোন নদীর উপর?\nউত্তর ২: রয়েস নদী।",
+                       ART, qa(("সেতুটি কবে নির্মিত হয়?", "১৩৩৩ সালে।"), ("এটি কোন নদীর উপর?", "রয়েস নদী।"))),
+    "tamil_label_of_no_vocabulary_told_by_repetition": (
+        f"{ART}\n\nவினா 1: பாலம் எப்போது கட்டப்பட்டது?\nவிடை 1: 1333 இல்.\nவினா 2: அது எந்த ஆற்றின் மேல் உள்ளது?\n"
+        "விடை 2: ரொய்ஸ் ஆறு.", ART, qa(("பாலம் எப்போது கட்டப்பட்டது?", "1333 இல்."), ("அது எந்த ஆற்றின் மேல் உள்ளது?", "ரொய்ஸ் ஆறு."))),
+    "swahili_one_pair": (f"{ART}\n\nSwali: Daraja lilijengwa lini?\nJibu: Mwaka 1333.", ART,
+                         qa(("Daraja lilijengwa lini?", "Mwaka 1333."),)),
+    "urdu_labels": (f"{ART}\n\nسوال 1: پل کب بنایا گیا؟\nجواب 1: 1333 میں۔\nسوال 2: یہ کس دریا پر ہے؟\nجواب 2: دریائے رائس۔",
+                    ART, qa(("پل کب بنایا گیا؟", "1333 میں۔"), ("یہ کس دریا پر ہے؟", "دریائے رائس۔"))),
+    "json_comments_after_values": (
+        '```json\n{\n  "context": "' + ART + '", // the article\n  "qas": [\n    {"question": "When was the bridge built?", '
+        '"answer": "1333"}, // first\n    {"question": "Which river does it span?", "answer": "Reuss"} // second\n  ]\n}\n```',
+        ART, BRIDGE),
+    "json_comment_beside_a_url_in_a_string": (
+        '{"context": "' + ART + ' See https://example.org/bridge.", // source kept\n'
+        '"qas": [{"question": "When was the bridge built?", "answer": "1333"}]}',
+        ART + " See https://example.org/bridge.", qa(("When was the bridge built?", "1333"))),
+    # -- pairs as strings inside structured output; a whole output escaped onto one line --
+    "json_list_of_labelled_pair_strings": (
+        '{"text": "' + ART + '", "qa": ["Q: When was the bridge built? A: 1333", "Q: Which river does it span? A: Reuss"]}',
+        ART, BRIDGE),
+    "yaml_list_alternating_question_and_answer_strings": (
+        f"```yaml\narticle: \"{ART}\"\nqa:\n  - \"Question 1: When was the bridge built?\"\n  - \"Answer 1: 1333\"\n"
+        "  - \"Question 2: Which river does it span?\"\n  - \"Answer 2: Reuss\"\n```", ART, BRIDGE),
+    "json_list_of_questions_alone_gives_no_pairs": (
+        '{"article": "' + ART + '", "questions": ["When was the bridge built?", "Which river does it span?"]}', ART, []),
+    "output_with_escaped_line_breaks": (
+        ART.replace(". It", ".\\n\\nIt") + "\\n\\nQ: When was the bridge built?\\nA: 1333\\nQ: Which river does it span?\\nA: Reuss",
+        ART.replace(". It", ".\n\nIt"), BRIDGE),
+    "json_on_one_line_keeps_the_escapes_in_its_strings": (
+        '{"context": "' + ART.replace(". It", ".\\n\\nIt") + '", "qas": [{"question": "When was the bridge built?", '
+        '"answer": "1333"}]}', ART.replace(". It", ".\n\nIt"), qa(("When was the bridge built?", "1333"))),
+    "article_in_a_fenced_block_pairs_as_text": (
+        '```json\n{"article": "' + ART + '"}\n```\n\nQuestions:\n\nQ: When was the bridge built?\nA: 1333\n'
+        'Q: Which river does it span?\nA: Reuss', ART, BRIDGE),
+    "article_alone_in_json": ('```json\n{"title": "Kapellbrücke", "article": "' + ART + '"}\n```', ART, []),
+    # -- a labelled answer in brackets; a pair's number alone on its line --
+    "answer_label_inside_brackets": (f"{ART}\n\n1. When was the bridge built?\n(Answer: 1333)\n"
+                                     "2. Which river does it span?\n[Answer: Reuss]", ART, BRIDGE),
+    "number_alone_above_sub_bulleted_pair": (f"{ART}\n\n1.\n  * Question: When was the bridge built?\n  * Answer: 1333\n"
+                                             "2.\n  * Question: Which river does it span?\n  * Answer: Reuss", ART, BRIDGE),
 }
 
 

@@ -108,7 +108,7 @@ def _unbullet(body: str) -> tuple[str, bool]:
     return stripped, stripped != body
 _NUMBER = re.compile(
     r"^\s*\(?(\d{1,3})((?:\.\d{1,3})+)[.)]?\s+"  # two-level: "1.1 ", "2.3) "
-    r"|^\s*\(?(\d{1,3})[.)/]\s+|^\s*\(?(\d{1,3})[.)](?=\*\*|__)"  # "1. ", "(1) ", "1/ ", "1.**"
+    r"|^\s*\(?(\d{1,3})[.)/](?:\s+|$)|^\s*\(?(\d{1,3})[.)](?=\*\*|__)"  # "1. ", "(1) ", "1/ ", "2." alone, "1.**"
     r"|^\s*(?:\d\ufe0f?\u20e3|\U0001f51f)[.):]?\s*"  # keycap emoji: "1️⃣ ", "🔟 "
     r"|^\s*[(\uff08]?(\d{1,3})[\uff0e\uff09\u3001]\s*|^\s*\uff08(\d{1,3})\uff09\s*"  # full-width: "１．", "1、", "（1）"
     r"|^\s*[\u2460-\u2473\u2474-\u2487\u2776-\u2793]\s*"  # circled and parenthesised: "①", "⑴", "❶"
@@ -196,7 +196,15 @@ def _normalize(text: str) -> str:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.isascii():  # zero-width and non-breaking spaces are not ASCII
         text = _ZERO_WIDTH.sub("", text).replace("\u00a0", " ")
-    return text.strip()
+    text = text.strip()
+    if "\n" not in text and "\\n" in text and not (text[:1] == "{" or text[:1] == "[" and text[1:].lstrip()[:1] in "{[\"'"):
+        # One line with escaped breaks: an output printed as a string literal (a JSON value on one line
+        # keeps its strings' escapes: its loader reads them).
+        text = _ESCAPED_BREAK.sub("\n", text).replace("\\t", "\t").replace('\\"', '"').strip()
+    return text
+
+
+_ESCAPED_BREAK = re.compile(r"(?:\\r)?\\n")
 
 
 _SPECIAL_TOKENS = re.compile("|".join(V.SPECIAL_TOKENS), re.I)
@@ -311,8 +319,9 @@ def _label(words, letters: str, symbols, other_letters: str = "", ordinal: tuple
         rf"^(?=[{re.escape(''.join(sorted(firsts)))}])(?:"
         rf"[{re.escape(_LABEL_OPENERS)}](?:(?i:{long_words})|[{letters}])(?:{_NUM})?[{re.escape(_LABEL_CLOSERS)}]"
         r"\s*(?:[:\uff1a.]\s*)?"  # "[Q]", "(A)", "<Q1>", "【问题】"
-        rf"|(?:(?i:{long_words})(?:{numbered}|\s+(?i:{_alt(V.NUMBER_WORDS)})\b)|[{letters}]{numbered}){_PAREN}(?:{_SEP}|(?=\s)|$)"  # "Q1:", "问题一：", "Question One:"
-        rf"|(?i:{long_words}){_PAREN}(?:{_SEP}|$)"  # "Question:", "答案："
+        rf"|(?:(?i:{long_words})(?:{numbered}|\s+(?i:{_alt(V.NUMBER_WORDS)})\b)|[{letters}]\d{{1,3}}){_PAREN}(?:{_SEP}|(?=\s)|$)"  # "Q1:", "问题一：", "Question One:", "Q1 What ...?"
+        rf"|[{letters}](?:{numbered}{_PAREN}{_SEP}|\s\d{{1,2}}$)"  # "Q 1:", "A #2:", "A 1" alone (but "A 1889" is an answer after a bare "A")
+        rf"|(?i:{long_words}){_PAREN}(?:{_SEP}|$|(?=\s+/\s))"  # "Question:", "答案：", "Answer / Antwort:"
         rf"|(?:{spaced})\s+(?=\S)"  # "答え 3776メートル"
         rf"|[{letters}]{_PAREN}{_SEP}"  # "Q." / "A:"
         rf"|[{other_letters or letters}](?:{_NUM})?\s*[:\uff1a]"  # another language's letter, before a colon: "F:", "R :"
@@ -325,15 +334,15 @@ def _label(words, letters: str, symbols, other_letters: str = "", ordinal: tuple
 # A Chinese or Japanese label (its number too), then an ideographic space: the label's separator.
 _IDEOGRAPHIC_LABEL = re.compile(
     rf"^(\s*(?:{_alt(w for w in V.QUESTION_WORDS + V.ANSWER_WORDS if _HAN_KANA.fullmatch(w))})(?:\d+|{_alt(V.NUMERAL_WORDS)})?)\u3000")
-_Q_LABEL = _label(V.QUESTION_WORDS, "Qq", V.QUESTION_SYMBOLS, V.QUESTION_LETTERS, V.ORDINAL_QUESTION)
-_A_LABEL = _label(V.ANSWER_WORDS, "A", V.ANSWER_SYMBOLS, V.ANSWER_LETTERS)
+_Q_LABEL = _label(V.QUESTION_WORDS, "Qq\uff31", V.QUESTION_SYMBOLS, V.QUESTION_LETTERS, V.ORDINAL_QUESTION)
+_A_LABEL = _label(V.ANSWER_WORDS, "A\uff21", V.ANSWER_SYMBOLS, V.ANSWER_LETTERS)
 _QMARKS = tuple(V.QUESTION_MARKS)
 _LONG_ANSWER_WORDS = _alt(w for w in V.ANSWER_WORDS if len(w) > 1 or not w.isascii())
 _INLINE_ANSWER = re.compile(
     rf"(?:(?<=[{''.join(_QMARKS)};])[;,]?|\s)[-\u2013\u2014|]?\s*[(\[]?(?:(?i:{_LONG_ANSWER_WORDS})|[A{V.ANSWER_LETTERS}])(?:\s*|-)\d*[)\]]?\s*[:\uff1a]\s*"
     # a bracket tag needs no colon, after the question mark: "...? [A] Paris", "...? [Answer 2] Paris"
     rf"|(?<=[{''.join(_QMARKS)};])\s*\[(?:(?i:{_LONG_ANSWER_WORDS})|A)\s*\d*\]\s*"  # ";": Greek's question mark
-    rf"|(?<=[{''.join(_QMARKS)}])\s+A\d{{0,3}}[.)]\s+(?=\S)"  # "Q. What ...? A. Paris": right after the question mark
+    rf"|(?<=[{''.join(_QMARKS)}])\s+(?:[-\u2013\u2014|]\s+)?A\d{{0,3}}[.)]\s+(?=\S)"  # "Q. What ...? A. Paris", "...? - A1. Paris"
 )
 _ANNOTATION = re.compile(rf"^(?i:{_alt(V.ANNOTATION_LABELS)}){_PAREN}\s*[:\uff1a]")
 _ANNOTATION_LEADS = frozenset(w[0].lower() for w in V.ANNOTATION_LABELS)
@@ -502,6 +511,8 @@ class _Line:
             self.kind, self.text = "question", _after_symbol(clean, m["rest"].strip(), _Q_LABEL)
         elif m := _A_LABEL.match(clean):
             self.kind, self.text = "answer", _after_symbol(clean, m["rest"].strip(), _A_LABEL)
+        elif clean[:1] in "([" and clean[-1:] in ")]" and (m := _A_LABEL.match(clean[1:-1])) and m["rest"].strip():
+            self.kind, self.text = "answer", m["rest"].strip()  # "(Answer: Paris)", "[Answer: Paris]"
         elif clean[1:3] == ". " and clean[:1] in _DOTTED_QUESTION_LETTERS and _ends_question(clean):
             self.kind, self.text = "question", clean[3:].strip()  # "P. ¿Dónde ...?", "В. Где ...?"
         elif _is_qa_intro(clean) and not self.numbered:
@@ -533,7 +544,12 @@ _NOT_IN_BOLD_WORD = re.compile("[*_:\n\uff1a]")
 
 
 def _after_symbol(clean: str, rest: str, label: re.Pattern) -> str:
-    """``rest`` without a word label after a symbol label: "❓ Question 1: What ...?" -> "What ...?"."""
+    """``rest`` without a word label after a symbol label: "❓ Question 1: What ...?" -> "What ...?", or
+    after a label in another language: "问题1 / Question 1: What ...?" -> "What ...?"."""
+    if rest[:1] in ("/", "|"):
+        rest = rest[1:].lstrip()
+        again = label.match(rest)
+        return again["rest"].strip() if again and again["rest"].strip() else rest
     if clean[:1].isalnum() or clean[:1] in "[(<":
         return rest
     again = label.match(rest)
@@ -560,8 +576,11 @@ def _line(raw: str) -> _Line:
 
 
 def _answer_letter_after_mark(text: str) -> bool:
-    """"...? A. Paris": an answer's letter right after a question mark (a substring test per mark)."""
-    return "? A" in text or not text.isascii() and ("\uff1f A" in text or "\u061f A" in text)
+    """"...? A. Paris", "...? - A1. Paris": an answer's letter after a question mark (the letter tested first)."""
+    return "A" in text and _MARK_THEN_LETTER.search(text) is not None
+
+
+_MARK_THEN_LETTER = re.compile(rf"[{''.join(V.QUESTION_MARKS[:3])}]\s(?:[-\u2013\u2014|]\s)?A")
 
 
 def _split_inline_answer(question: str) -> tuple[str, str | None]:
@@ -890,6 +909,9 @@ def _parse_qa_lines(lines: list[str]) -> list[tuple[str, str]]:
     return _read_qa_sections(lines)[0]
 
 
+structured.read_pair_lines = _parse_qa_lines  # pairs written as strings inside JSON or YAML: ["Q: ...? A: ..."]
+
+
 def _read_qa_sections(lines: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
     """The pairs in ``lines``, and the article paragraphs written between them.
 
@@ -998,7 +1020,11 @@ def _clean_answer(answer: str) -> str:
 
 
 # A word label of no known vocabulary: one to three words, maybe a number, a colon ("Interviewer:", "Soal 3:").
-_WORD_LABEL = re.compile(r"^([^\W\d_][^\W\d_'\u2019-]*(?: [^\W\d_][^\W\d_'\u2019-]*){0,2})\s*\d{0,3}\s*[:\uff1a]\s*(?=\S)")
+# A letter, or a combining mark of the scripts that write vowels with them (Devanagari, Bengali, Tamil, Thai,
+# Myanmar, Khmer, ...: "উত্তর", "பதில்"), which Python's \\w leaves out.
+_MARKED_LETTER = r"(?:[^\W\d_]|(?!\d)[\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])"
+_LABEL_WORD = rf"{_MARKED_LETTER}(?:{_MARKED_LETTER}|['\u2019-])*"
+_WORD_LABEL = re.compile(rf"^({_LABEL_WORD}(?: {_LABEL_WORD}){{0,2}})\s*\d{{0,3}}\s*[:\uff1a]\s*(?=\S)")
 
 
 def _colon_in(text: str) -> bool:
@@ -1016,10 +1042,34 @@ def _without_shared_label(texts: list[str]) -> list[str]:
     return [t[m.end() :] for t, m in zip(texts, found)]
 
 
+# A label of one letter with no colon or dot, its number optional: "Q What ...?" / "A The ...", "Q2 Why ...?".
+_BARE_LETTER_LABEL = re.compile(r"^([^\W\d_])(\d{0,3}) (?=\S)")
+_BARE_QUESTION_LETTERS = frozenset("Q" + V.QUESTION_LETTERS)
+_BARE_ANSWER_LETTERS = frozenset("A" + V.ANSWER_LETTERS)
+
+
+def _without_bare_letters(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``pairs`` without the bare letter labels on every question ("Q ...?") and then every answer
+    ("A ..."): a question rarely starts with a lone letter, so repeated on two or more it is a label, and
+    then the answers' shared "A " is one too (alone, "A palace and ..." is an answer's own word)."""
+    if len(pairs) < 2 or pairs[0][0][1:2] not in (" ", *"0123456789"):
+        return pairs  # (most questions: a word first)
+    questions = [_BARE_LETTER_LABEL.match(q) for q, _ in pairs]
+    if not all(questions) or len({m[1] for m in questions}) != 1 or questions[0][1] not in _BARE_QUESTION_LETTERS:
+        return pairs
+    answers = [_BARE_LETTER_LABEL.match(a) for _, a in pairs]
+    labelled = all(answers) and len({m[1] for m in answers}) == 1 and answers[0][1] in _BARE_ANSWER_LETTERS
+    return [
+        (q[mq.end() :], a[ma.end() :] if labelled else a)
+        for (q, a), mq, ma in zip(pairs, questions, answers)
+    ]
+
+
 def _finish_pairs(raw_pairs: list[tuple[str, str]]) -> list[dict]:
     if len(raw_pairs) >= 2 and _colon_in(raw_pairs[0][0] + raw_pairs[0][1]):  # (no label on the first pair: none)
         questions = _without_shared_label([q for q, _ in raw_pairs])
         raw_pairs = list(zip(questions, _without_shared_label([a for _, a in raw_pairs])))
+    raw_pairs = _without_bare_letters(raw_pairs)
     pairs = [(_clean_question(q), _clean_answer(a)) for q, a in raw_pairs]
     if pairs:
         q, a = pairs[-1]
@@ -1060,10 +1110,19 @@ def _table_cells(line: str) -> list[str]:
     return [_demark(c) for c in body.split("|")]
 
 
-def _names(cell: str, words: tuple[str, ...]) -> bool:
+def _column(words: tuple[str, ...]) -> tuple[frozenset, re.Pattern]:
+    """The words that name a table column, and a pattern that finds the longer ones in a phrase."""
+    return frozenset(words), re.compile(_alt(w for w in words if len(w) > 2))
+
+
+_QUESTION_COLUMN, _ANSWER_COLUMN = _column(V.QUESTION_WORDS), _column(V.ANSWER_WORDS)
+
+
+def _names(cell: str, column: tuple[frozenset, re.Pattern]) -> bool:
     """A table header cell naming a question (or answer) column: a label word, alone or in a phrase."""
+    words, within = column
     cell = cell.strip().rstrip(":").strip()
-    return cell in words or cell.rstrip("s") in words or any(len(w) > 2 and w in cell for w in words)
+    return cell in words or cell.rstrip("s") in words or within.search(cell) is not None
 
 
 _TABLE_RULE = re.compile(r":?-{2,}:?")
@@ -1075,8 +1134,8 @@ def _find_table(lines: list[str]) -> tuple[int, int, list[tuple[str, str]]] | No
         if not line.lstrip().startswith("|"):
             continue
         cells = [c.lower() for c in _table_cells(line)]
-        q_col = next((j for j, c in enumerate(cells) if _names(c, V.QUESTION_WORDS)), None)
-        a_col = next((j for j, c in enumerate(cells) if _names(c, V.ANSWER_WORDS)), None)
+        q_col = next((j for j, c in enumerate(cells) if _names(c, _QUESTION_COLUMN)), None)
+        a_col = next((j for j, c in enumerate(cells) if _names(c, _ANSWER_COLUMN)), None)
         if q_col is None or a_col is None or q_col == a_col:
             continue
         pairs = []
@@ -1169,6 +1228,9 @@ def _heading_text(raw: str) -> str:
     return _demark(text).rstrip(":\uff1a").strip()
 
 
+_BARE_NUMBER = re.compile(r"^\s*\(?\d{1,3}[.)]\s*$")
+
+
 def _article_text(lines: list[str]) -> str:
     """The article in ``lines``: its paragraphs, with its own section headings, lists and key-value
     lines each on their own line; without a title above it, labels, chatter and restated instructions."""
@@ -1206,6 +1268,8 @@ def _article_text(lines: list[str]) -> str:
             close()
             restating = False
             continue
+        if len(raw) < 10 and _BARE_NUMBER.match(raw):
+            continue  # "1." alone: the number of a pair written on the lines under it
         known = _LINES.get(raw)  # the line was classified already (most article lines are, by _qa_start)
         clean = known.clean if known is not None else _demark(_unbullet(_QUOTE.sub("", raw) if ">" in raw else raw)[0])
         if first_content and (_CHATTER.match(clean) and clean.endswith((":", "!", ".")) and len(clean) < 300

@@ -99,11 +99,13 @@ def _pair_of(record: Any) -> tuple[str, str] | None:
     for key, value in fields.items():
         role = _role(key)
         if role is not None and role not in found:
+            if role == "q" and isinstance(value, list) and len(value) > 1 and all(isinstance(v, str) for v in value):
+                return None  # a list of questions: the halves of many pairs, not one pair's question
             found[role] = _text(value)
     q, a = found.get("q"), found.get("a")
     if q is None:  # by shape: the value that reads as a question, and the other text value
         texts = [(k, _text(v)) for k, v in fields.items() if _text(v)]
-        asked = [k for k, t in texts if _is_question(t)]
+        asked = [k for k, t in texts if _is_question(t) and not isinstance(fields[k], list)]  # (a list: many questions)
         if len(asked) == 1:
             q = dict(texts)[asked[0]]
             rest = [t for k, t in texts if k != asked[0] and k not in _TITLE_KEYS]
@@ -120,6 +122,8 @@ def _pairs_in(value: Any) -> Pairs | None:
     if isinstance(value, list) and value and isinstance(value[0], (dict, list, tuple)):
         pairs = [p for p in map(_pair_of, value) if p]
         return pairs if len(pairs) >= max(1, len(value) // 2) else None
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return _string_pairs(value)
     if isinstance(value, dict) and value and all(isinstance(k, str) and _is_question(k) for k in value):
         pairs = [(k.strip(), _text(v)) for k, v in value.items() if _text(v) is not None]
         return pairs or None
@@ -129,6 +133,23 @@ def _pairs_in(value: Any) -> Pairs | None:
             found = _parallel_lists(value)
         return found
     return None
+
+
+# The parser's reader of labelled lines, for pairs written as strings; set by ``parser`` (which imports
+# this module): lines -> (question, answer) pairs.
+read_pair_lines: Callable[[list[str]], Pairs] | None = None
+
+
+def _string_pairs(strings: list) -> Pairs | None:
+    """Pairs from a list of strings that each hold one ("Q: What ...? A: Paris") or that alternate
+    questions and answers ("Q: What ...?", "A: Paris"), read as the lines of a text. A list of
+    questions alone is none (its questions would pair with each other), nor are paragraphs."""
+    if read_pair_lines is None or not all(isinstance(s, str) for s in strings):
+        return None
+    pairs = read_pair_lines("\n".join(strings).split("\n"))
+    if not pairs or len(pairs) < len(strings) // 2 or any(_is_question(a) or not _is_question(q) for q, a in pairs):
+        return None
+    return pairs
 
 
 def _parallel_lists(record: dict) -> Pairs | None:
@@ -255,6 +276,11 @@ def loads_json(text: str) -> Any:
             return json.loads(candidate, strict=False)
         except ValueError:
             pass
+    if "//" in text and (uncommented := _without_comments(text)) != text:
+        try:
+            return loads_json(uncommented)  # '{"q": "...", "a": "..."}, // the first pair'
+        except ValueError:
+            pass
     if "'" in text and len(text) < 200_000:
         try:
             import ast
@@ -295,6 +321,30 @@ def _outside_strings(text: str, quotes: str) -> Iterator[tuple[int, str]]:
             quote = ch
         else:
             yield i, ch
+
+
+def _without_comments(text: str) -> str:
+    """``text`` without the ``//`` comments after its values (a URL's "//" inside a string stays)."""
+    kept, start, quote, escaped, i = [], 0, False, False, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                quote = False
+        elif ch == '"':
+            quote = True
+        elif ch == "/" and text.startswith("//", i):
+            end = text.find("\n", i)
+            kept.append(text[start:i])
+            start = i = len(text) if end < 0 else end
+            continue
+        i += 1
+    kept.append(text[start:])
+    return "".join(kept)
 
 
 _COMMENT_LINE = re.compile(r"^[ \t]*//[^\n]*\n?", re.M)
@@ -554,14 +604,20 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
     found: list[tuple[str | None, Pairs, str] | None] = []
     if "`" in text and "```" in text:
         articles = []  # from blocks that hold an article and no pairs: the pairs may be in the next block
+        outside, last = [], 0  # the text around those blocks
         for lang, body, start, end in _fenced(text):
             block = _parse_block(body, lang)
             if block:
                 found.append((block[0], block[1], _around(text[:start].split("\n"), text[end:].split("\n"))))
             elif article := _article_block(body, lang):
                 articles.append(article)
+                outside.append(text[last:start])
+                last = end
         if articles:
             found = [(f[0] or articles[0], f[1], f[2]) for f in found]
+            if not found and read_pair_lines is not None:  # the pairs written as text around the article's block
+                rest = "\n".join(outside + [text[last:]])
+                found.append((articles[0], read_pair_lines(rest.split("\n")), rest))
     if "<" in text and ("</" in text or "=" in text):  # elements, or attributes holding the pairs
         found.append(_from_tags(text))
     stripped = text.strip()
@@ -582,8 +638,21 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
     if _delimited_hint(text) and _DELIMITED_HEADER.search(text):
         found.append(_delimited_rows(text))
     pairs_found = [f for f in found if f]
+    if not pairs_found:
+        return _article_only(stripped)
     # The most pairs win; at equal counts, a reading that found the article (then the first found).
-    return max(pairs_found, key=lambda f: (len(f[1]), f[0] is not None)) if pairs_found else None
+    return max(pairs_found, key=lambda f: (len(f[1]), f[0] is not None))
+
+
+def _article_only(text: str) -> tuple[str, Pairs, str] | None:
+    """An output that is one JSON object (fenced or not) holding an article and no pairs: its article,
+    and no pairs (rather than the object's text as the article)."""
+    if text[:1] == "`" and text[-3:] == "```":
+        text = text.split("\n", 1)[1][:-3].strip() if "\n" in text else ""
+    if text[:1] != "{" or text[-1:] != "}":
+        return None  # (most outputs)
+    article = _article_block(text, "json")
+    return (article, [], "") if article else None
 
 
 _TOML_TABLE = re.compile(r"^\[\[?[\w.\- ]{1,40}\]\]?[ \t]*$", re.M)

@@ -45,6 +45,24 @@ LANGUAGES = {
     "ro": (("întrebare", "intrebare"), ("răspuns", "raspuns"), ("articol",), ("întrebări și răspunsuri",)),
     "hu": (("kérdés",), ("válasz",), ("cikk",), ("kérdések és válaszok",)),
     "tl": (("tanong",), ("sagot",), ("artikulo",), ("mga tanong at sagot",)),
+    "bn": (("প্রশ্ন",), ("উত্তর",), ("নিবন্ধ", "প্রবন্ধ"), ("প্রশ্ন ও উত্তর", "প্রশ্নোত্তর")),
+    "ta": (("கேள்வி",), ("பதில்", "விடை"), ("கட்டுரை",), ("கேள்விகள் மற்றும் பதில்கள்", "கேள்வி பதில்")),
+    "te": (("ప్రశ్న",), ("సమాధానం", "జవాబు"), ("వ్యాసం",), ("ప్రశ్నలు మరియు సమాధానాలు",)),
+    "ne": (("प्रश्न",), ("जवाफ", "उत्तर"), ("लेख",), ("प्रश्नोत्तर",)),
+    "ur": (("سوال",), ("جواب",), ("مضمون",), ("سوالات و جوابات", "سوال و جواب")),
+    "sw": (("swali",), ("jibu",), ("makala",), ("maswali na majibu",)),
+    "bg": (("въпрос",), ("отговор", "отговори"), ("статия",), ("въпроси и отговори",)),
+    "sr": (("pitanje", "питање"), ("odgovor", "odgovori", "одговор"), ("članak", "чланак"), ("pitanja i odgovori", "питања и одговори")),
+    "sk": (("otázka",), ("odpoveď",), ("článok",), ("otázky a odpovede",)),
+    "sl": (("vprašanje",), ("odgovor",), ("članek",), ("vprašanja in odgovori",)),
+    "lt": (("klausimas",), ("atsakymas",), ("straipsnis",), ("klausimai ir atsakymai",)),
+    "lv": (("jautājums",), ("atbilde",), ("raksts",), ("jautājumi un atbildes",)),
+    "et": (("küsimus",), ("vastus",), ("artikkel",), ("küsimused ja vastused",)),
+    "az": (("sual",), ("cavab",), ("məqalə",), ("suallar və cavablar",)),
+    "kk": (("сұрақ",), ("жауап",), ("мақала",), ("сұрақтар мен жауаптар",)),
+    "ka": (("კითხვა",), ("პასუხი",), ("სტატია",), ("კითხვები და პასუხები",)),
+    "hy": (("հարց",), ("պատասխան",), ("հոդված",), ("հարցեր և պատասխաններ",)),
+    "am": (("ጥያቄ",), ("መልስ",), ("ጽሑፍ",), ("ጥያቄዎች እና መልሶች",)),
 }
 # One-letter labels of other languages, read only before a colon ("F: ...", "R : ..."): German Frage,
 # Italian Domanda, Spanish/Portuguese/Polish/Indonesian Pregunta/Pergunta/Pytanie/Pertanyaan, Russian
@@ -88,7 +106,7 @@ OPTION_LABELS = ("options", "choices", "answer choices", "answer options", "alte
                  "επιλογές", "الخيارات", "خيارات", "opcje", "odpowiedzi do wyboru")
 # Separators after a label: ASCII and full-width colon, the Chinese enumeration comma, a dot, a bracket, an arrow.
 # (Chinese and Japanese labels may also end at a space: those scripts put none between words.)
-LABEL_SEPARATORS = (":", "：", "、", ".", ")", "]", "）", "->", "=>", "→")
+LABEL_SEPARATORS = (":", "：", "、", ".", "．", ")", "]", "）", "->", "=>", "→")
 
 # Headers that open the article (matched after markdown and a trailing colon are removed).
 ARTICLE_HEADERS = tuple(dict.fromkeys(w for _, _, art, _ in LANGUAGES.values() for w in art))
