@@ -145,7 +145,7 @@ def _numbered(k: int, scheme: str) -> str:
     return {"none": "", "dot": f"{k}. ", "paren": f"{k}) ", "letter": f"({'abcde'[k - 1]}) ", "roman": f"{roman[k - 1]}. ",
             "lower_roman": f"{roman[k - 1].lower()}. ", "hash": f"#{k} ", "keycap": f"{k}\ufe0f\u20e3 ",
             "full_width": f"{chr(0xFF10 + k)}\uff0e", "ideographic_comma": f"{k}\u3001", "circled": chr(0x2460 + k - 1),
-            "arabic_indic": f"{chr(0x0660 + k)}. ", "full_width_paren": f"\uff08{k}\uff09"}[scheme]
+            "arabic_indic": f"{chr(0x0660 + k)}. ", "full_width_paren": f"\uff08{k}\uff09", "bracket": f"[{k}] "}[scheme]
 
 
 # Label numbers: "Question 1", "Question n° 1", "Question №1", "Question 1 of 3", "Question (1)", "Question 1/3",
@@ -221,10 +221,10 @@ def han_spaced(article, pairs, lang, ordinal=False, brackets=False):
     return f"{article}\n\n" + "\n\n".join(f"{q_word}{k}\u3000{q}\n{a_word}\u3000{a}" for k, (q, a) in enumerate(pairs, 1))
 
 
-def table(article, pairs, lang):
+def table(article, pairs, lang, header=True):
     q_label, a_label, *_ = LANGUAGES[lang]
     rows = "\n".join(f"| {q} | {a} |" for q, a in pairs)
-    return f"{article}\n\n| {q_label} | {a_label} |\n|---|---|\n{rows}\n"
+    return f"{article}\n\n| {q_label} | {a_label} |\n|---|---|\n{rows}\n" if header else f"{article}\n\n{rows}\n"
 
 
 JSON_KEYS = [("context", "qas", "question", "answer"), ("article", "questions", "q", "a"),
@@ -365,11 +365,15 @@ def blocks(article, pairs, lang, answers_header="Answers", numbering="dot"):
     """All questions, then all answers, numbered alike ("1." or "a)"), the answers under "Answers:",
     "Answer key:", "Solutions:"."""
     def number(k):
-        return f"{k}." if numbering == "dot" else f"{'abcdefgh'[k - 1]})"
+        return {"dot": f"{k}.", "bullet": "-"}.get(numbering, f"{'abcdefgh'[k - 1]})")
 
     questions = "\n".join(f"{number(k)} {q}" for k, (q, _) in enumerate(pairs, 1))
     answers = "\n".join(f"{number(k)} {a}" for k, (_, a) in enumerate(pairs, 1))
     return f"{article}\n\nQuestions:\n{questions}\n\n{answers_header}:\n{answers}"
+
+
+ANNOTATIONS = ["Explanation", "Reason", "Evidence", "Source", "Difficulty", "Erklärung", "Explicación", "Объяснение", "解释",
+               "Penjelasan", "설명"]
 
 
 def decorated(article, pairs, lang, style="quote"):
@@ -387,6 +391,11 @@ def decorated(article, pairs, lang, style="quote"):
             out.append(f"\\textbf{{{q_label}:}} {q}\n\\textbf{{{a_label}:}} {a}")
         elif style == "pair_heading":  # "Pair 1:" above each pair
             out.append(f"Pair {len(out) + 1}:\n{q_label}: {q}\n{a_label}: {a}")
+        elif style == "annotated":  # a line about the answer under it: an explanation, a source, a difficulty
+            note = ANNOTATIONS[len(out) % len(ANNOTATIONS)]
+            out.append(f"{q_label}: {q}\n{a_label}: {a}\n{note}: the article says so in its first paragraph.")
+        elif style == "struck":  # a first answer struck out, the right one after it
+            out.append(f"{q_label}: {q}\n{a_label}: ~~not this~~ {a}")
         else:
             out.append(f"{q_label}: {q}\n{a_label}: {a} (Answer found in paragraph 1)")
     return f"{article}\n\n## {qa_header}\n\n" + "\n\n".join(out)
@@ -594,12 +603,12 @@ def layouts(draw):
     elif kind == "labels":
         text = labels(article, pairs, lang, draw(st.sampled_from(["none", "dot", "paren", "letter", "roman", "lower_roman",
                                                                   "hash", "keycap", "full_width", "ideographic_comma",
-                                                                  "circled", "arabic_indic", "full_width_paren"])),
+                                                                  "circled", "arabic_indic", "full_width_paren", "bracket"])),
                       draw(st.booleans()), draw(st.booleans()), draw(st.sampled_from(LABEL_NUMBERS)),
                       draw(st.sampled_from([" ", "; ", ", ", " | ", " - "])),  # what joins a same-line pair
                       draw(st.booleans()), draw(st.sampled_from(["", "", " ->", " =>", " \u2192", "\uff0e"])))
     elif kind == "table":
-        text = table(article, pairs, lang)
+        text = table(article, pairs, lang, draw(st.booleans()))
     elif kind == "json":
         dialect = draw(st.sampled_from(["json", "comments", "python", "keyed", "nested", "paragraphs", "sections",
                                         "mapping_records", "two_blocks", "pair_strings", "article_block"]
@@ -626,10 +635,10 @@ def layouts(draw):
         text = toml_tables(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "blocks":
         text = blocks(article, pairs, lang, draw(st.sampled_from(["Answers", "Answer key", "Solutions"])),
-                      draw(st.sampled_from(["dot", "letter"])))
+                      draw(st.sampled_from(["dot", "letter", "bullet"])))
     elif kind == "decorated":
         text = decorated(article, pairs, lang, draw(st.sampled_from(["quote", "italic", "blockquote", "citation", "latex",
-                                                                     "pair_heading"])))
+                                                                     "pair_heading", "annotated", "struck"])))
     elif kind == "wrapped":
         style = draw(st.sampled_from(["continued", "no_qmark", "numbered_no_qmark", "lettered", "points", "paren_answer"]))
         text = wrapped(article, pairs, lang, style)

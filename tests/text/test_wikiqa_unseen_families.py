@@ -484,6 +484,20 @@ CASES = {
         '```json\n{"article": "' + ART + '"}\n```\n\nQuestions:\n\nQ: When was the bridge built?\nA: 1333\n'
         'Q: Which river does it span?\nA: Reuss', ART, BRIDGE),
     "article_alone_in_json": ('```json\n{"title": "Kapellbrücke", "article": "' + ART + '"}\n```', ART, []),
+    # -- notes under answers in other words and languages; struck-out text; rows and numbers without a header --
+    "notes_under_answers_in_other_words": (
+        f"{ART}\n\nFrage: Wann wurde die Brücke gebaut?\nAntwort: 1333\nBegründung: steht im zweiten Satz.\n"
+        "Frage: Welchen Fluss überspannt sie?\nAntwort: Reuss\nDifficulty: easy", ART,
+        qa(("Wann wurde die Brücke gebaut?", "1333"), ("Welchen Fluss überspannt sie?", "Reuss"))),
+    "struck_out_answer_replaced": (f"{ART}\n\nQ: When was the bridge built?\nA: ~~1993~~ 1333\nQ: Which river does it span?\nA: Reuss",
+                                   ART, BRIDGE),
+    "table_rows_without_a_header": (f"{ART}\n\n| When was the bridge built? | 1333 |\n| Which river does it span? | Reuss |",
+                                    ART, BRIDGE),
+    "bracketed_question_numbers": (f"{ART}\n\n[1] When was the bridge built?\nAnswer: 1333\n[2] Which river does it span?\n"
+                                   "Answer: Reuss", ART, BRIDGE),
+    "bulleted_questions_then_bulleted_answers": (
+        f"{ART}\n\nQuestions:\n- When was the bridge built?\n- Which river does it span?\n\nAnswers:\n- 1333\n- Reuss",
+        ART, BRIDGE),
     # -- a labelled answer in brackets; a pair's number alone on its line --
     "answer_label_inside_brackets": (f"{ART}\n\n1. When was the bridge built?\n(Answer: 1333)\n"
                                      "2. Which river does it span?\n[Answer: Reuss]", ART, BRIDGE),

@@ -113,7 +113,7 @@ _NUMBER = re.compile(
     r"|^\s*[(\uff08]?(\d{1,3})[\uff0e\uff09\u3001]\s*|^\s*\uff08(\d{1,3})\uff09\s*"  # full-width: "１．", "1、", "（1）"
     r"|^\s*[\u2460-\u2473\u2474-\u2487\u2776-\u2793]\s*"  # circled and parenthesised: "①", "⑴", "❶"
     rf"|^\s*(?:{_alt(V.NUMERAL_WORDS)})[\u3001\uff0e]\s*"  # Chinese numerals: "一、", "十二、"
-    r"|^\s*(?:\#|No\.?\s*|№\s*)(\d{1,3})[.):]?\s+"  # "#1 ", "No. 1 "
+    r"|^\s*(?:\#|No\.?\s*|№\s*)(\d{1,3})[.):]?\s+|^\s*\[(\d{1,3})\]\s+"  # "#1 ", "No. 1 ", "[1] "
     r"|^\s*\(?([a-h])\)\s+"  # "(a) ", "b) "
     r"|^\s*\(?(?=[IVX])((?:X{0,2})(?:IX|IV|V?I{0,3}))[.)]\s+(?=\S)"  # roman: "I. ", "IV) "
     r"|^\s*\(?(?=[ivx])((?:x{0,2})(?:ix|iv|v?i{0,3}))[.)]\s+(?=\S)"  # lower-case roman: "i. ", "iv) "
@@ -123,7 +123,7 @@ _FENCE = re.compile(r"^\s*```")
 
 # The characters each line pattern can start with (after indentation): most lines start with a
 # letter, and a set lookup spares them the patterns that cannot match.
-_NUMBER_LEADS = frozenset("(0123456789#N№abcdefghIVXivx\U0001f51f")
+_NUMBER_LEADS = frozenset("(0123456789#N№abcdefghIVXivx\U0001f51f[")
 _MARK_LEADS = frozenset("-*_=`")  # rules and fences
 _HEADING_LEADS = frozenset("#*_=")  # "#" headings, bold lines, wiki "== headings =="
 _OPTION_LEADS = frozenset("-*([ABCDEFGHabcdefgh")
@@ -167,11 +167,14 @@ def _demark(text: str) -> str:
             text = _ITALIC_UNDERSCORE.sub(r"\1", text)
     if "`" in text:
         text = text.replace("`", "")
+    if "~" in text and "~~" in text:  # struck out: withdrawn by the writer ("~~Kenya~~ Tanzania")
+        text = _STRUCK.sub("", text)
     if "\\" in text and "{" in text:  # LaTeX: "\\textbf{Question:}"
         text = _LATEX_INLINE.sub(r"\1", text)
     return _squeeze(text)
 
 
+_STRUCK = re.compile(r"~~[^~\n]*~~")
 _LATEX_INLINE = re.compile(r"\\(?:textbf|textit|emph|texttt|underline|textsc|mathbf|mathrm|text)\{([^{}]*)\}")
 
 
@@ -345,7 +348,7 @@ _INLINE_ANSWER = re.compile(
     rf"|(?<=[{''.join(_QMARKS)}])\s+(?:[-\u2013\u2014|]\s+)?A\d{{0,3}}[.)]\s+(?=\S)"  # "Q. What ...? A. Paris", "...? - A1. Paris"
 )
 _ANNOTATION = re.compile(rf"^(?i:{_alt(V.ANNOTATION_LABELS)}){_PAREN}\s*[:\uff1a]")
-_ANNOTATION_LEADS = frozenset(w[0].lower() for w in V.ANNOTATION_LABELS)
+_ANNOTATION_LEADS = frozenset(w[:2].lower() for w in V.ANNOTATION_LABELS)  # two letters: "an" (answer) is not "aç"
 _REFERENCES = re.compile(rf"^(?i:{_alt(V.REFERENCE_HEADERS)})\s*[:\uff1a]?$")
 _REFERENCES_LONGEST = max(map(len, V.REFERENCE_HEADERS)) + 2  # a header, a space and a colon (demarked text)
 
@@ -502,7 +505,7 @@ class _Line:
             self.kind = "empty"
         elif len(clean) <= _REFERENCES_LONGEST and _REFERENCES.match(clean):
             self.kind = "references"
-        elif clean[:1].lower() in _ANNOTATION_LEADS and (":" in clean or "\uff1a" in clean) and _ANNOTATION.match(clean) \
+        elif clean[:2].lower() in _ANNOTATION_LEADS and (":" in clean or "\uff1a" in clean) and _ANNOTATION.match(clean) \
                 and not _Q_LABEL.match(clean) and not _A_LABEL.match(clean):
             self.kind = "annotation"
         elif _is_qa_header(clean):
@@ -852,7 +855,7 @@ class _QAReader:
         """A numbered or bulleted line: a question, or the current question's answer (or one of its items)."""
         text, current = line.text, self.current
         awaiting_answer = current is not None and not current.answer and _ends_question(current.q_text())
-        if _has_qmark(text) and not (awaiting_answer and line.bulleted and not line.numbered):
+        if _has_qmark(text) and not (awaiting_answer and line.bulleted and not line.numbered and not _ends_question(text)):
             q, a = _split_inline_answer(text)
             tentative = a is None
             if tentative:
@@ -880,7 +883,10 @@ class _QAReader:
             self.start(*pair)
             return True
         if (current is None or current.answer) and _has_qmark(text):
-            separated = _separated_pair(raw.strip())  # the raw line: a tab may be the separator
+            body = raw.strip()  # the raw line: a tab may be the separator
+            if body[:1] == "|" and body[-1:] == "|":
+                body = body[1:-1].strip()  # "| What ...? | Paris |": a table row without a header
+            separated = _separated_pair(body)
             if separated:
                 self.start(_demark(separated["q"]), _demark(separated["a"]))
                 return True

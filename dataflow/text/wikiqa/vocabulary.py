@@ -131,8 +131,12 @@ REFERENCE_HEADERS = ("references", "reference", "see also", "further reading", "
                      "bibliography", "citations", "notes and references", "works cited", "参考文献", "参考资料", "参见",
                      "延伸阅读", "外部链接", "相关条目")
 # An annotation after an answer, not part of it ("Explanation: ...").
-ANNOTATION_LABELS = ("explanation", "reasoning", "rationale", "justification", "evidence", "supporting evidence",
-                     "supporting text", "source sentence", "reference", "why", "note", "解释", "理由", "依据", "说明", "解析")
+ANNOTATION_LABELS = ("explanation", "reasoning", "reason", "rationale", "justification", "evidence", "supporting evidence",
+                     "supporting text", "source sentence", "source", "reference", "why", "note", "difficulty", "confidence",
+                     "hint", "解释", "理由", "依据", "说明", "解析", "解説", "根拠", "설명", "해설", "근거",
+                     "erklärung", "begründung", "explication", "explicación", "spiegazione", "explicação", "uitleg",
+                     "объяснение", "пояснение", "açıklama", "giải thích", "penjelasan", "wyjaśnienie", "vysvětlení",
+                     "εξήγηση", "الشرح", "التفسير", "הסבר", "व्याख्या", "स्पष्टीकरण", "คำอธิบาย")
 
 # Chat-template and end-of-text tokens a serving may leave in the text.
 SPECIAL_TOKENS = (r"<\|[a-z_]{2,30}\|>(?:\s*(?:assistant|user|system)\b)?", r"</s>", r"<eos>", r"<end_of_turn>",
