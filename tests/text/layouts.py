@@ -145,7 +145,9 @@ def _numbered(k: int, scheme: str) -> str:
     return {"none": "", "dot": f"{k}. ", "paren": f"{k}) ", "letter": f"({'abcde'[k - 1]}) ", "roman": f"{roman[k - 1]}. ",
             "lower_roman": f"{roman[k - 1].lower()}. ", "hash": f"#{k} ", "keycap": f"{k}\ufe0f\u20e3 ",
             "full_width": f"{chr(0xFF10 + k)}\uff0e", "ideographic_comma": f"{k}\u3001", "circled": chr(0x2460 + k - 1),
-            "arabic_indic": f"{chr(0x0660 + k)}. ", "full_width_paren": f"\uff08{k}\uff09", "bracket": f"[{k}] "}[scheme]
+            "arabic_indic": f"{chr(0x0660 + k)}. ", "full_width_paren": f"\uff08{k}\uff09", "bracket": f"[{k}] ",
+            "colon": f"{k}: ", "ordinal_indicator": f"{k}\u00ba ", "dot_dash": f"{k}.- ", "spaced_dash": f"{k} - ",
+            "roman_characters": f"{chr(0x2160 + k - 1)}. ", "chinese_dot": f"{'一二三四五'[k - 1]}. "}[scheme]
 
 
 # Label numbers: "Question 1", "Question n° 1", "Question №1", "Question 1 of 3", "Question (1)", "Question 1/3",
@@ -157,9 +159,16 @@ OTHER_WORDS = {"vi": ("Câu", "Đáp án"), "id": ("Tanya", "Jawab"), "th": ("�
                "ko": ("문제", "정답"), "hi": ("प्र", "उ"), "en": ("Ques", "Ans")}
 
 
+# Ordinal words before the question label: "First question:", "Zweite Frage:".
+ORDINALS = {"en": ("First", "Second", "Third", "Fourth"), "de": ("Erste", "Zweite", "Dritte", "Vierte"),
+            "fr": ("Première", "Deuxième", "Troisième", "Quatrième"), "es": ("Primera", "Segunda", "Tercera", "Cuarta"),
+            "pt": ("Primeira", "Segunda", "Terceira", "Quarta")}
+
+
 def labels(article, pairs, lang, numbering="none", bold=False, same_line=False, label_number="", joiner=" ",
-           other_words=False, separator=""):
-    """Labelled pairs; ``separator`` (an arrow: " ->") replaces the colon after labels on their own lines."""
+           other_words=False, separator="", ordinal=False):
+    """Labelled pairs; ``separator`` (an arrow: " ->") replaces the colon after labels on their own lines;
+    ``ordinal``: an ordinal word before the question label instead of a number."""
     q_label, a_label, art, qa_header, _ = LANGUAGES[lang]
     if other_words and lang in OTHER_WORDS:
         q_label, a_label = OTHER_WORDS[lang]
@@ -170,6 +179,8 @@ def labels(article, pairs, lang, numbering="none", bold=False, same_line=False, 
     for k, (q, a) in enumerate(pairs, 1):
         number = label_number.format(k=k, n=len(pairs))
         ql = f"{q_label} {number}" if number else q_label
+        if ordinal and lang in ORDINALS:
+            number, ql = "", f"{ORDINALS[lang][k - 1]} {q_label.lower()}"
         al = f"{a_label} {k}" if number else a_label
         if number.startswith("-"):  # "Q-1:" / "A-1:"
             ql, al = f"{q_label}{number}", f"{a_label}-{k}"
@@ -198,13 +209,13 @@ def bare_letters(article, pairs, lang, numbered=False):
                                           for k, (q, a) in enumerate(pairs, 1))
 
 
-def letter_labels(article, pairs, lang, numbered=False, dotted=False):
+def letter_labels(article, pairs, lang, numbered=False, dotted=False, dash=False):
     """Pairs under one-letter labels: "F: ..." / "A: ..." in German, "D:" / "R:" in Italian, "Ｑ：" in Japanese,
     "س1:" / "ج1:" in Arabic; or with a dot: "P. ¿...?" / "R. ..."."""
     q_letter, a_letter = LETTERS.get(lang, ("Q", "A"))
     colon = " :" if lang == "fr" else "：" if q_letter == "Ｑ" else ":"
     if dotted and q_letter != "Ｑ":
-        numbered, colon = False, "."
+        numbered, colon = False, ".-" if dash else "."  # "P.- ¿...?" / "R.- ...", as Spanish writes them
     return f"{article}\n\n" + "\n".join(f"{q_letter}{k if numbered else ''}{colon} {q}\n{a_letter}{k if numbered else ''}{colon} {a}"
                                         for k, (q, a) in enumerate(pairs, 1))
 
@@ -354,9 +365,11 @@ def csv_rows(article, pairs, lang, delimiter=",", quote_all=False, fenced=True, 
     return f"{article}\n\n```{fence}\n{buffer.getvalue()}```" if fenced else f"{article}\n\n{buffer.getvalue()}"
 
 
-def toml_tables(article, pairs, lang, fenced=True, article_table=False):
+def toml_tables(article, pairs, lang, fenced=True, article_table=False, inline=False):
     quoted = article.replace("\n", "\\n")
     body = "\n\n".join(f'[[qa]]\nquestion = "{q}"\nanswer = "{a}"' for q, a in pairs)
+    if inline and not article_table:  # the pairs in one inline array of inline tables
+        body = "qa = [" + ", ".join(f'{{question = "{q}", answer = "{a}"}}' for q, a in pairs) + "]"
     head = f'[article]\ntitle = "Topic"\ntext = "{quoted}"' if article_table else f'article = "{quoted}"'
     return f"```toml\n{head}\n\n{body}\n```" if fenced else f"{head}\n\n{body}"
 
@@ -418,6 +431,8 @@ def wrapped(article, pairs, lang, style="continued"):
             out.append(f"{k}. {q} ({k} point{'s' if k > 1 else ''})\n{a_label}: {a}")
         elif style == "lettered":
             out.append(f"{'ABCDEFGH'[k - 1]}. {q}\n   {a_label}: {a}")
+        elif style == "lower_lettered":  # "a. What ...?" and the answer under it, unlabelled
+            out.append(f"{'abcdefgh'[k - 1]}. {q}\n   {a}")
         elif style == "paren_answer":  # the labelled answer in brackets on its own line: "(Answer: Paris)"
             out.append(f"{k}. {q}\n({a_label}: {a})" if k % 2 else f"{k}. {q}\n[{a_label}: {a}]")
         else:
@@ -505,9 +520,11 @@ def own_lines(article, pairs, lang, style="q1"):
     return f"{article}\n\n" + "\n".join(out)
 
 
-def html_list(article, pairs, lang, as_table=False, sections=False):
+def html_list(article, pairs, lang, as_table=False, sections=False, details=False):
     q_label, a_label, *_ = LANGUAGES[lang]
     paragraphs = f"<p>{article.replace(chr(10) * 2, '</p><p>')}</p>"
+    if details:  # collapsible pairs: the question in <summary>, the answer in the rest of <details>
+        return paragraphs + "\n" + "\n".join(f"<details><summary>{q}</summary>{a}</details>" for q, a in pairs)
     if as_table:  # a header row naming the columns, then a row per pair (in <thead> and <tbody>, or not)
         rows = "".join(f"<tr><td>{q}</td><td>{a}</td></tr>\n" for q, a in pairs)
         head = f"<tr><th>{q_label}</th><th>{a_label}</th></tr>\n"
@@ -584,7 +601,7 @@ def layouts(draw):
     elif kind == "own_lines":
         text = own_lines(article, pairs, lang, draw(st.sampled_from(["q1", "no", "slash", "bare_number"])))
     elif kind == "letters":
-        text = letter_labels(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
+        text = letter_labels(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
     elif kind == "bold_inline" and lang not in ("el",):  # (a Greek ";" in bold reads as a question's end only in Greek text)
         text = bold_inline(article, pairs, lang)
     elif kind == "speakers" and len(pairs) >= 2:
@@ -597,16 +614,19 @@ def layouts(draw):
     elif kind == "han_spaced" and lang in ("zh", "zh-hant", "ja"):
         text = han_spaced(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
     elif kind == "html_list":
-        text = html_list(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
+        text = html_list(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.integers(0, 3)) == 0)
     elif kind == "mixed_labels":
         text = mixed_labels(article, pairs, lang, draw(st.sampled_from(sorted(LANGUAGES))), draw(st.booleans()))
     elif kind == "labels":
         text = labels(article, pairs, lang, draw(st.sampled_from(["none", "dot", "paren", "letter", "roman", "lower_roman",
                                                                   "hash", "keycap", "full_width", "ideographic_comma",
-                                                                  "circled", "arabic_indic", "full_width_paren", "bracket"])),
+                                                                  "circled", "arabic_indic", "full_width_paren", "bracket",
+                                                                  "colon", "ordinal_indicator", "dot_dash", "spaced_dash",
+                                                                  "roman_characters", "chinese_dot"])),
                       draw(st.booleans()), draw(st.booleans()), draw(st.sampled_from(LABEL_NUMBERS)),
                       draw(st.sampled_from([" ", "; ", ", ", " | ", " - "])),  # what joins a same-line pair
-                      draw(st.booleans()), draw(st.sampled_from(["", "", " ->", " =>", " \u2192", "\uff0e"])))
+                      draw(st.booleans()), draw(st.sampled_from(["", "", " ->", " =>", " \u2192", "\uff0e"])),
+                      draw(st.integers(0, 5)) == 0)
     elif kind == "table":
         text = table(article, pairs, lang, draw(st.booleans()))
     elif kind == "json":
@@ -632,7 +652,7 @@ def layouts(draw):
         text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t"])), draw(st.booleans()), draw(st.booleans()),
                         draw(st.booleans()))
     elif kind == "toml":
-        text = toml_tables(article, pairs, lang, draw(st.booleans()), draw(st.booleans()))
+        text = toml_tables(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
     elif kind == "blocks":
         text = blocks(article, pairs, lang, draw(st.sampled_from(["Answers", "Answer key", "Solutions"])),
                       draw(st.sampled_from(["dot", "letter", "bullet"])))
@@ -640,7 +660,7 @@ def layouts(draw):
         text = decorated(article, pairs, lang, draw(st.sampled_from(["quote", "italic", "blockquote", "citation", "latex",
                                                                      "pair_heading", "annotated", "struck"])))
     elif kind == "wrapped":
-        style = draw(st.sampled_from(["continued", "no_qmark", "numbered_no_qmark", "lettered", "points", "paren_answer"]))
+        style = draw(st.sampled_from(["continued", "no_qmark", "numbered_no_qmark", "lettered", "points", "paren_answer", "lower_lettered"]))
         text = wrapped(article, pairs, lang, style)
         if style in ("no_qmark", "numbered_no_qmark"):
             qmark = LANGUAGES[lang][4]

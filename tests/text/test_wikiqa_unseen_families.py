@@ -498,6 +498,31 @@ CASES = {
     "bulleted_questions_then_bulleted_answers": (
         f"{ART}\n\nQuestions:\n- When was the bridge built?\n- Which river does it span?\n\nAnswers:\n- 1333\n- Reuss",
         ART, BRIDGE),
+    # -- more numbering: other separators after the number, numerals of their own characters, lower-case letters --
+    "numbers_with_colon_dash_and_ordinal_indicator": (
+        f"{ART}\n\n1: When was the bridge built?\nAnswer: 1333\n2º Which river does it span?\nAnswer: Reuss\n"
+        "3 - Which city is it in?\nAnswer: Lucerne", ART,
+        qa(("When was the bridge built?", "1333"), ("Which river does it span?", "Reuss"), ("Which city is it in?", "Lucerne"))),
+    "spanish_dot_dash_numbers_and_letters": (
+        f"{ART}\n\n1.- P.- ¿Cuándo se construyó el puente?\nR.- En 1333.\n2.- P.- ¿Qué río cruza?\nR.- El Reuss.", ART,
+        qa(("¿Cuándo se construyó el puente?", "En 1333."), ("¿Qué río cruza?", "El Reuss."))),
+    "roman_numeral_characters_and_lower_case_letters": (
+        f"{ART}\n\nⅠ. When was the bridge built?\nAnswer: 1333\nb. Which river does it span?\n   Reuss", ART, BRIDGE),
+    "chinese_numerals_with_an_ascii_dot": (f"{ART}\n\n一. 这座桥建于哪一年？\n答：1333年。\n二. 它横跨哪条河？\n答：罗伊斯河。",
+                                          ART, qa(("这座桥建于哪一年？", "1333年。"), ("它横跨哪条河？", "罗伊斯河。"))),
+    "ordinal_words_before_labels": (
+        f"{ART}\n\nFirst question: When was the bridge built?\nAnswer: 1333\nZweite Frage: Welchen Fluss überspannt sie?\n"
+        "Antwort: Reuss", ART, qa(("When was the bridge built?", "1333"), ("Welchen Fluss überspannt sie?", "Reuss"))),
+    "ordinary_sentence_starting_with_an_ordinal_stays_article": (
+        f"{ART}\n\nFirst mention: a chronicle of 1367.\n\nQ: When was the bridge built?\nA: 1333",
+        f"{ART}\n\nFirst mention: a chronicle of 1367.", qa(("When was the bridge built?", "1333"))),
+    # -- collapsible HTML pairs; TOML with the pairs in an inline array --
+    "html_details_and_summary": (
+        f"<p>{ART}</p>\n<details>\n<summary><b>When was the bridge built?</b></summary>\n1333\n</details>\n"
+        "<details><summary>Which river does it span?</summary>Reuss</details>", ART, BRIDGE),
+    "toml_inline_array_after_a_preamble": (
+        f'Here it is in TOML.\n\narticle = "{ART}"\nqa = [{{question = "When was the bridge built?", answer = "1333"}}, '
+        '{question = "Which river does it span?", answer = "Reuss"}]', ART, BRIDGE),
     # -- a labelled answer in brackets; a pair's number alone on its line --
     "answer_label_inside_brackets": (f"{ART}\n\n1. When was the bridge built?\n(Answer: 1333)\n"
                                      "2. Which river does it span?\n[Answer: Reuss]", ART, BRIDGE),

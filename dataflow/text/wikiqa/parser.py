@@ -108,11 +108,13 @@ def _unbullet(body: str) -> tuple[str, bool]:
     return stripped, stripped != body
 _NUMBER = re.compile(
     r"^\s*\(?(\d{1,3})((?:\.\d{1,3})+)[.)]?\s+"  # two-level: "1.1 ", "2.3) "
-    r"|^\s*\(?(\d{1,3})[.)/](?:\s+|$)|^\s*\(?(\d{1,3})[.)](?=\*\*|__)"  # "1. ", "(1) ", "1/ ", "2." alone, "1.**"
+    r"|^\s*\(?(\d{1,3})(?:[.)/:\u00ba\u00b0]-?|\s[-\u2013\u2014])(?:\s+|$)"  # "1. ", "(1) ", "1/ ", "1: ", "1º ", "1.- ", "1 - ", "2." alone
+    r"|^\s*\(?(\d{1,3})[.)](?=\*\*|__)"  # "1.**"
     r"|^\s*(?:\d\ufe0f?\u20e3|\U0001f51f)[.):]?\s*"  # keycap emoji: "1️⃣ ", "🔟 "
     r"|^\s*[(\uff08]?(\d{1,3})[\uff0e\uff09\u3001]\s*|^\s*\uff08(\d{1,3})\uff09\s*"  # full-width: "１．", "1、", "（1）"
     r"|^\s*[\u2460-\u2473\u2474-\u2487\u2776-\u2793]\s*"  # circled and parenthesised: "①", "⑴", "❶"
-    rf"|^\s*(?:{_alt(V.NUMERAL_WORDS)})[\u3001\uff0e]\s*"  # Chinese numerals: "一、", "十二、"
+    rf"|^\s*(?:{_alt(V.NUMERAL_WORDS)})(?:[\u3001\uff0e]\s*|[.)]\s+)"  # Chinese numerals: "一、", "十二、", "一. "
+    r"|^\s*[\u2160-\u217f][.)\u3001\uff0e]?\s*"  # Roman numerals of their own characters: "Ⅰ. ", "ⅱ) "
     r"|^\s*(?:\#|No\.?\s*|№\s*)(\d{1,3})[.):]?\s+|^\s*\[(\d{1,3})\]\s+"  # "#1 ", "No. 1 ", "[1] "
     r"|^\s*\(?([a-h])\)\s+"  # "(a) ", "b) "
     r"|^\s*\(?(?=[IVX])((?:X{0,2})(?:IX|IV|V?I{0,3}))[.)]\s+(?=\S)"  # roman: "I. ", "IV) "
@@ -479,6 +481,30 @@ _DOTTED_QUESTION_LETTERS = frozenset(c for c in V.QUESTION_LETTERS if c.isalpha(
 _DOTTED_ANSWER_LETTERS = frozenset(c for c in V.ANSWER_LETTERS if c.isalpha() and c != "\uff21")
 
 
+_ORDINAL = re.compile(rf"(?i:{_alt(V.ORDINAL_WORDS)})\s+(?=\S)")
+_ORDINAL_LEADS = frozenset(w[:3] for w in V.ORDINAL_WORDS)  # (the first three letters: "The" is not "third")
+
+
+def _after_ordinal(clean: str) -> tuple[str, str] | None:
+    """(kind, text) of a line whose label follows an ordinal word: "First question: What ...?"."""
+    word = _ORDINAL.match(clean)
+    if word is None:
+        return None
+    rest = clean[word.end() :]
+    for kind, label in (("question", _Q_LABEL), ("answer", _A_LABEL)):
+        found = label.match(rest)
+        if found is not None and found["rest"].strip():
+            return kind, found["rest"].strip()
+    return None
+
+
+def _after_dotted_letter(text: str) -> int:
+    """Where the text starts after a one-letter label with a dot ("P. ¿...?", "R.- ..."); 0 without one."""
+    if text[1:3] == ". ":
+        return 3
+    return 4 if text[1:4] == ".- " else 0
+
+
 class _Line:
     """One non-blank line of the QA section, classified."""
 
@@ -516,8 +542,10 @@ class _Line:
             self.kind, self.text = "answer", _after_symbol(clean, m["rest"].strip(), _A_LABEL)
         elif clean[:1] in "([" and clean[-1:] in ")]" and (m := _A_LABEL.match(clean[1:-1])) and m["rest"].strip():
             self.kind, self.text = "answer", m["rest"].strip()  # "(Answer: Paris)", "[Answer: Paris]"
-        elif clean[1:3] == ". " and clean[:1] in _DOTTED_QUESTION_LETTERS and _ends_question(clean):
-            self.kind, self.text = "question", clean[3:].strip()  # "P. ¿Dónde ...?", "В. Где ...?"
+        elif clean[:3].lower() in _ORDINAL_LEADS and (found := _after_ordinal(clean)):
+            self.kind, self.text = found  # "First question: ...", "Zweite Frage: ..."
+        elif clean[:1] in _DOTTED_QUESTION_LETTERS and (cut := _after_dotted_letter(clean)) and _ends_question(clean):
+            self.kind, self.text = "question", clean[cut:].strip()  # "P. ¿Dónde ...?", "В. Где ...?", "P.- ¿...?"
         elif _is_qa_intro(clean) and not self.numbered:
             self.kind = "header"
         elif len(clean) < 40 and clean[-1:] in _PAIR_HEADING_ENDS and _PAIR_HEADING.match(clean):
@@ -559,8 +587,8 @@ def _after_symbol(clean: str, rest: str, label: re.Pattern) -> str:
     return again["rest"].strip() if again and again["rest"].strip() else rest
 
 
-_LETTER_ITEMS = frozenset("ABCDEFGH")
-_LETTERED = re.compile(r"[A-H][.)]\s+")
+_LETTER_ITEMS = frozenset("ABCDEFGHabcdefgh")
+_LETTERED = re.compile(r"[A-Ha-h][.)]\s+")
 
 
 _LINES: dict[str, _Line] = {}
@@ -792,9 +820,9 @@ class _QAReader:
         if line.kind == "answer":
             self.on_answer(line.text)
             return True
-        if line.text[1:3] == ". " and line.text[:1] in _DOTTED_ANSWER_LETTERS and self.current is not None \
+        if line.text[:1] in _DOTTED_ANSWER_LETTERS and (cut := _after_dotted_letter(line.text)) and self.current is not None \
                 and not self.current.answer and not line.numbered:
-            self.on_answer(line.text[3:].strip())  # "R. Nel centro di Roma." under "D. Dove ...?"
+            self.on_answer(line.text[cut:].strip())  # "R. Nel centro di Roma." under "D. Dove ...?", "R.- En 1333."
             return True
         if line.numbered or line.bulleted:
             return self.on_item(line, after_blank)

@@ -466,9 +466,10 @@ _Q_TAG, _A_TAG, _ARTICLE_TAG = _tag_pattern(_Q_KEYS), _tag_pattern(_A_KEYS), _ta
 
 
 def has_qa_tags(text: str) -> bool:
-    """``text`` holds an XML-like question element (``<question>``, ``<q>``, ...) or elements whose
-    attributes hold the pairs (``<qa question="..." answer="..."/>``)."""
-    return _Q_TAG.search(text) is not None or ("=" in text and _attribute_pairs(text) is not None)
+    """``text`` holds an XML-like question element (``<question>``, ``<q>``, ...), elements whose
+    attributes hold the pairs (``<qa question="..." answer="..."/>``) or collapsible pairs (``<details>``)."""
+    return (_Q_TAG.search(text) is not None or ("=" in text and _attribute_pairs(text) is not None)
+            or "<summary" in text.lower() and _DETAILS.search(text) is not None)
 
 
 def _from_tags(text: str) -> tuple[str | None, Pairs, str] | None:
@@ -484,6 +485,10 @@ def _from_tags(text: str) -> tuple[str | None, Pairs, str] | None:
             if answer is not None:
                 pairs.append((question, answer))
         first = questions[0][0]
+    if not pairs and "<summary" in text.lower():  # collapsible pairs: <details><summary>question</summary>answer</details>
+        details = [(m.start(), _INLINE_TAG.sub("", m["q"]).strip(), _INLINE_TAG.sub("", m["a"]).strip()) for m in _DETAILS.finditer(text)]
+        pairs = [(q, a) for _, q, a in details if q and a]
+        first = details[0][0] if details else 0
     if not pairs:
         found = _attribute_pairs(text)
         if not found:
@@ -492,6 +497,10 @@ def _from_tags(text: str) -> tuple[str | None, Pairs, str] | None:
     article = _article_element(text)
     outside = re.sub(r"<[^>\n]{1,40}>", "\n", text[:first])
     return (_element_text(article.group("body")) if article else None), pairs, outside
+
+
+_DETAILS = re.compile(r"<details\b[^>]*>\s*<summary\b[^>]*>(?P<q>.*?)</summary\s*>(?P<a>.*?)</details\s*>", re.S | re.I)
+_INLINE_TAG = re.compile(r"<[^<>\n]{1,40}>")
 
 
 def _element_text(body: str) -> str:
@@ -633,7 +642,8 @@ def extract(text: str) -> tuple[str | None, Pairs, str] | None:
         found.append(_jsonl_run(text))
     if "- " in text and _YAML_HINT.search(text) and _YAML_KEY.search(stripped) and _YAML_ITEM.search(stripped):
         found.append(_bare_yaml(stripped))
-    if "[" in text and "=" in text and "]\n" in text and " = " in text and _TOML_TABLE.search(text):
+    if "=" in text and " = " in text and ("[" in text and "]\n" in text and _TOML_TABLE.search(text)
+                                          or _TOML_KEY.search(stripped)):  # tables, or keys on their lines
         found.append(_bare_toml(stripped))
     if _delimited_hint(text) and _DELIMITED_HEADER.search(text):
         found.append(_delimited_rows(text))
@@ -656,6 +666,7 @@ def _article_only(text: str) -> tuple[str, Pairs, str] | None:
 
 
 _TOML_TABLE = re.compile(r"^\[\[?[\w.\- ]{1,40}\]\]?[ \t]*$", re.M)
+_TOML_KEY = re.compile(r"^[\w.\-]{1,40} = [\"'\[{]", re.M)  # 'article = "..."', 'qa = [{...}]'
 _TOML_START = re.compile(r"^(?:\[\[?[\w.\- ]{1,40}\]\]?|[\w.\-\"]{1,40}\s*=\s*\S)")
 
 

@@ -87,6 +87,11 @@ ORDINAL_QUESTION = ("第", ("题", "題", "问", "問", "问题", "問題", "题
 # Numbers written as words after a label ("问题一", "Question One").
 NUMERAL_WORDS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五")
 # ... and spelled out in English, after a label word only ("Question One:"; "A ten-year ..." is an answer).
+# Ordinal words before a label: "First question:", "Zweite Frage:", "Première question :".
+ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "next",
+                 "final", "last", "bonus", "erste", "zweite", "dritte", "vierte", "fünfte", "première", "premiere",
+                 "deuxième", "troisième", "quatrième", "primera", "segunda", "tercera", "cuarta", "primeira", "terceira",
+                 "prima", "seconda", "terza")
 NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 # "Question 1 of 3": the word between a question's number and the count, in several languages.
 NUMBER_OF = ("of", "de", "von", "di", "sur", "из", "dari", "van", "av", "af", "z", "από")
@@ -106,7 +111,7 @@ OPTION_LABELS = ("options", "choices", "answer choices", "answer options", "alte
                  "επιλογές", "الخيارات", "خيارات", "opcje", "odpowiedzi do wyboru")
 # Separators after a label: ASCII and full-width colon, the Chinese enumeration comma, a dot, a bracket, an arrow.
 # (Chinese and Japanese labels may also end at a space: those scripts put none between words.)
-LABEL_SEPARATORS = (":", "：", "、", ".", "．", ")", "]", "）", "->", "=>", "→")
+LABEL_SEPARATORS = (":", "：", "、", ".-", ".", "．", ")", "]", "）", "->", "=>", "→")
 
 # Headers that open the article (matched after markdown and a trailing colon are removed).
 ARTICLE_HEADERS = tuple(dict.fromkeys(w for _, _, art, _ in LANGUAGES.values() for w in art))
@@ -143,6 +148,6 @@ SPECIAL_TOKENS = (r"<\|[a-z_]{2,30}\|>(?:\s*(?:assistant|user|system)\b)?", r"</
                   r"<start_of_turn>(?:model|user)?", r"\[/?INST\]")
 # HTML tags that end a line, and those that are only inline markup.
 HTML_BLOCK_TAGS = ("p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section",
-                   "article", "blockquote", "dl", "dt", "dd", "hr", "pre")
+                   "article", "blockquote", "dl", "dt", "dd", "hr", "pre", "details", "summary")
 HTML_INLINE_TAGS = ("b", "strong", "i", "em", "u", "span", "code", "small", "big", "mark", "sup", "sub", "a", "font",
                     "td", "th", "tbody", "thead")
