@@ -407,6 +407,8 @@ def decorated(article, pairs, lang, style="quote"):
         elif style == "annotated":  # a line about the answer under it: an explanation, a source, a difficulty
             note = ANNOTATIONS[len(out) % len(ANNOTATIONS)]
             out.append(f"{q_label}: {q}\n{a_label}: {a}\n{note}: the article says so in its first paragraph.")
+        elif style == "callout":  # Obsidian/GitHub callouts: "> [!question] ..." and "> [!answer]" above the answer
+            out.append(f"> [!question] {q}\n\n> [!answer]\n> {a}")
         elif style == "struck":  # a first answer struck out, the right one after it
             out.append(f"{q_label}: {q}\n{a_label}: ~~not this~~ {a}")
         else:
@@ -625,7 +627,7 @@ def layouts(draw):
                                                                   "roman_characters", "chinese_dot"])),
                       draw(st.booleans()), draw(st.booleans()), draw(st.sampled_from(LABEL_NUMBERS)),
                       draw(st.sampled_from([" ", "; ", ", ", " | ", " - "])),  # what joins a same-line pair
-                      draw(st.booleans()), draw(st.sampled_from(["", "", " ->", " =>", " \u2192", "\uff0e"])),
+                      draw(st.booleans()), draw(st.sampled_from(["", "", " ->", " =>", " \u2192", "\uff0e", " =", ":-", "::", "?:"])),
                       draw(st.integers(0, 5)) == 0)
     elif kind == "table":
         text = table(article, pairs, lang, draw(st.booleans()))
@@ -658,7 +660,7 @@ def layouts(draw):
                       draw(st.sampled_from(["dot", "letter", "bullet"])))
     elif kind == "decorated":
         text = decorated(article, pairs, lang, draw(st.sampled_from(["quote", "italic", "blockquote", "citation", "latex",
-                                                                     "pair_heading", "annotated", "struck"])))
+                                                                     "pair_heading", "annotated", "struck", "callout"])))
     elif kind == "wrapped":
         style = draw(st.sampled_from(["continued", "no_qmark", "numbered_no_qmark", "lettered", "points", "paren_answer", "lower_lettered"]))
         text = wrapped(article, pairs, lang, style)

@@ -523,6 +523,14 @@ CASES = {
     "toml_inline_array_after_a_preamble": (
         f'Here it is in TOML.\n\narticle = "{ART}"\nqa = [{{question = "When was the bridge built?", answer = "1333"}}, '
         '{question = "Which river does it span?", answer = "Reuss"}]', ART, BRIDGE),
+    # -- callouts; doubled separators, "=" and a question mark before the colon --
+    "callouts_for_question_and_answer": (
+        f"{ART}\n\n> [!question] When was the bridge built?\n> 1333\n\n> [!QUESTION]\n> Which river does it span?\n\n"
+        "> [!answer]\n> Reuss", ART, BRIDGE),
+    "doubled_separators_after_labels": (f"{ART}\n\nQues:- When was the bridge built?\nAns:- 1333\nQ:: Which river does it span?\n"
+                                        "A:: Reuss", ART, BRIDGE),
+    "equals_sign_after_labels": (f"{ART}\n\nQuestion = When was the bridge built?\nAnswer = 1333\n"
+                                 "Question?: Which river does it span?\nAnswer?: Reuss", ART, BRIDGE),
     # -- a labelled answer in brackets; a pair's number alone on its line --
     "answer_label_inside_brackets": (f"{ART}\n\n1. When was the bridge built?\n(Answer: 1333)\n"
                                      "2. Which river does it span?\n[Answer: Reuss]", ART, BRIDGE),

@@ -296,7 +296,7 @@ def _cut_repetition(text: str) -> str:
 # ------------------------------------------------------------------------------------------
 # line classification
 # ------------------------------------------------------------------------------------------
-_SEP = rf"(?:\s*(?:{_alt(V.LABEL_SEPARATORS)})|\s+[-\u2013\u2014](?=\s))"
+_SEP = rf"(?:\s*(?:\?(?=\s*[:\uff1a]))?\s*(?:{_alt(V.LABEL_SEPARATORS)})(?:[:\uff1a\-\u2013\u2014]+(?=\s))?|\s+[-\u2013\u2014](?=\s))"  # "Ans:-", "Q::", "Question?:"
 _NUM = rf"\s*(?:\#|№|[Nn][°ºo]\.?|[Nn]r\.?)?\s*(?:\d+(?:\s*/\s*\d+|\s+(?i:{_alt(V.NUMBER_OF)})\s+\d+)?|{_alt(V.NUMERAL_WORDS)})"  # "1", "1/3", "1 of 3"
 _PAREN = r"(?:\s*(?:[(\uff08][^()\uff08\uff09]{0,80}[)\uff09]|\[[^\[\]]{1,40}\]))?"  # "Question 1 (Easy):", "Question 2 [History]:"
 
@@ -322,7 +322,7 @@ def _label(words, letters: str, symbols, other_letters: str = "", ordinal: tuple
     ordinal_label = rf"|{re.escape(prefix)}{_NUM}\s*(?:{_alt(suffixes)}){_PAREN}(?:{_SEP}|(?=\s)|$)" if prefix else ""
     return re.compile(
         rf"^(?=[{re.escape(''.join(sorted(firsts)))}])(?:"
-        rf"[{re.escape(_LABEL_OPENERS)}](?:(?i:{long_words})|[{letters}])(?:{_NUM})?[{re.escape(_LABEL_CLOSERS)}]"
+        rf"[{re.escape(_LABEL_OPENERS)}]!?(?:(?i:{long_words})|[{letters}])(?:{_NUM})?[{re.escape(_LABEL_CLOSERS)}]"
         r"\s*(?:[:\uff1a.]\s*)?"  # "[Q]", "(A)", "<Q1>", "【问题】"
         rf"|(?:(?i:{long_words})(?:{numbered}|\s+(?i:{_alt(V.NUMBER_WORDS)})\b)|[{letters}]\d{{1,3}}){_PAREN}(?:{_SEP}|(?=\s)|$)"  # "Q1:", "问题一：", "Question One:", "Q1 What ...?"
         rf"|[{letters}](?:{numbered}{_PAREN}{_SEP}|\s\d{{1,2}}$)"  # "Q 1:", "A #2:", "A 1" alone (but "A 1889" is an answer after a bare "A")
