@@ -626,7 +626,7 @@ def layouts(draw):
                                                                   "colon", "ordinal_indicator", "dot_dash", "spaced_dash",
                                                                   "roman_characters", "chinese_dot"])),
                       draw(st.booleans()), draw(st.booleans()), draw(st.sampled_from(LABEL_NUMBERS)),
-                      draw(st.sampled_from([" ", "; ", ", ", " | ", " - "])),  # what joins a same-line pair
+                      draw(st.sampled_from([" ", "; ", ", ", " | ", " - ", " / "])),  # what joins a same-line pair
                       draw(st.booleans()), draw(st.sampled_from(["", "", " ->", " =>", " \u2192", "\uff0e", " =", ":-", "::", "?:"])),
                       draw(st.integers(0, 5)) == 0)
     elif kind == "table":

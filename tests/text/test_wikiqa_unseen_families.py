@@ -531,6 +531,8 @@ CASES = {
                                         "A:: Reuss", ART, BRIDGE),
     "equals_sign_after_labels": (f"{ART}\n\nQuestion = When was the bridge built?\nAnswer = 1333\n"
                                  "Question?: Which river does it span?\nAnswer?: Reuss", ART, BRIDGE),
+    "same_line_pair_joined_by_a_slash": (f"{ART}\n\n1. Question: When was the bridge built? / Answer: 1333\n"
+                                         "2. Question: Which river does it span? / Answer: Reuss", ART, BRIDGE),
     # -- a labelled answer in brackets; a pair's number alone on its line --
     "answer_label_inside_brackets": (f"{ART}\n\n1. When was the bridge built?\n(Answer: 1333)\n"
                                      "2. Which river does it span?\n[Answer: Reuss]", ART, BRIDGE),

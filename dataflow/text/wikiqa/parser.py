@@ -344,7 +344,7 @@ _A_LABEL = _label(V.ANSWER_WORDS, "A\uff21", V.ANSWER_SYMBOLS, V.ANSWER_LETTERS)
 _QMARKS = tuple(V.QUESTION_MARKS)
 _LONG_ANSWER_WORDS = _alt(w for w in V.ANSWER_WORDS if len(w) > 1 or not w.isascii())
 _INLINE_ANSWER = re.compile(
-    rf"(?:(?<=[{''.join(_QMARKS)};])[;,]?|\s)[-\u2013\u2014|]?\s*[(\[]?(?:(?i:{_LONG_ANSWER_WORDS})|[A{V.ANSWER_LETTERS}])(?:\s*|-)\d*[)\]]?\s*[:\uff1a]\s*"
+    rf"(?:(?<=[{''.join(_QMARKS)};])[;,]?|\s)[-\u2013\u2014|/]?\s*[(\[]?(?:(?i:{_LONG_ANSWER_WORDS})|[A{V.ANSWER_LETTERS}])(?:\s*|-)\d*[)\]]?\s*[:\uff1a]\s*"
     # a bracket tag needs no colon, after the question mark: "...? [A] Paris", "...? [Answer 2] Paris"
     rf"|(?<=[{''.join(_QMARKS)};])\s*\[(?:(?i:{_LONG_ANSWER_WORDS})|A)\s*\d*\]\s*"  # ";": Greek's question mark
     rf"|(?<=[{''.join(_QMARKS)}])\s+(?:[-\u2013\u2014|]\s+)?A\d{{0,3}}[.)]\s+(?=\S)"  # "Q. What ...? A. Paris", "...? - A1. Paris"
