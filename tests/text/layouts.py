@@ -281,6 +281,14 @@ def as_json(article, pairs, lang, keys=0, fenced=False, trailing_comma=False, cu
     elif dialect == "article_block":  # the article in a fenced block, the pairs as labelled text under it
         return (f"```json\n{json.dumps({art_key: article}, ensure_ascii=False)}\n```\n\n"
                 + "\n".join(f"Q: {q}\nA: {a}" for q, a in pairs))
+    elif dialect == "conversation":  # the pairs as a chat's turns: LLaVA's {"from", "value"} or {"role", "content"}
+        speaker, said, asker, answerer = [("from", "value", "human", "gpt"), ("role", "content", "user", "assistant")][keys % 2]
+        turns = [{speaker: who, said: x} for q, a in pairs for who, x in ((asker, q), (answerer, a))]
+        text = json.dumps({art_key: article, "conversations": turns}, ensure_ascii=False, indent=2)
+    elif dialect == "question_keyed":  # {"What ...?": {"answer": "..."}}: each question maps to its answer's record
+        text = json.dumps({art_key: article, list_key: {q: {a_key: a} for q, a in pairs}}, ensure_ascii=False, indent=2)
+    elif dialect == "wrapped_records":  # each record inside a field of its own: [{"pair": {"question", "answer"}}]
+        text = json.dumps({art_key: article, list_key: [{"pair": r} for r in records]}, ensure_ascii=False, indent=2)
     elif dialect == "pair_strings":  # each pair one string ("Q: ...? A: ..."), or the halves in turn
         strings = [f"Q: {q} A: {a}" for q, a in pairs] if len(pairs) % 2 else [x for q, a in pairs for x in (f"Q: {q}", f"A: {a}")]
         text = json.dumps({art_key: article, list_key: strings}, ensure_ascii=False, indent=2)
@@ -313,7 +321,10 @@ def yaml_block(article, pairs, lang, short_keys=False, fenced=True, flow_pairs=F
     return f"```yaml\n{text}\n```" if fenced else text
 
 
-def xml(article, pairs, lang, short_tags=False, attributes=False, cdata=False):
+def xml(article, pairs, lang, short_tags=False, attributes=False, cdata=False, typed=False):
+    if typed:  # one element name for both, a type attribute telling question from answer
+        body = "".join(f'<item type="question">{q}</item>\n<item type="answer">{a}</item>\n' for q, a in pairs)
+        return f"<article>{article}</article>\n{body}"
     if cdata:  # every text in a CDATA section
         body = "".join(f"<pair><question><![CDATA[{q}]]></question><answer><![CDATA[{a}]]></answer></pair>\n"
                        for q, a in pairs)
@@ -358,8 +369,9 @@ def csv_rows(article, pairs, lang, delimiter=",", quote_all=False, fenced=True, 
     if id_column:  # "id,question,answer": the question column is not the first
         writer.writerow(["id", "question", "answer"])
         writer.writerows((k, q, a) for k, (q, a) in enumerate(pairs, 1))
-    else:
-        writer.writerow(["question", "answer"])
+    else:  # a semicolon-separated header in the language's own words where they name the columns ("Frage;Antwort")
+        header = ["Frage", "Antwort"] if delimiter == ";" and lang == "de" else ["question", "answer"]
+        writer.writerow(header)
         writer.writerows(pairs)
     fence = "tsv" if delimiter == "\t" else "csv"
     return f"{article}\n\n```{fence}\n{buffer.getvalue()}```" if fenced else f"{article}\n\n{buffer.getvalue()}"
@@ -633,7 +645,8 @@ def layouts(draw):
         text = table(article, pairs, lang, draw(st.booleans()))
     elif kind == "json":
         dialect = draw(st.sampled_from(["json", "comments", "python", "keyed", "nested", "paragraphs", "sections",
-                                        "mapping_records", "two_blocks", "pair_strings", "article_block"]
+                                        "mapping_records", "two_blocks", "pair_strings", "article_block", "conversation",
+                                        "question_keyed", "wrapped_records"]
                                        + (["fields", "parallel", "flat_records"] if len(pairs) > 1 else [])))
         cut = dialect in ("json", "comments") and len(pairs) > 1 and draw(st.booleans())  # a cut literal: not read
         text = as_json(article, pairs, lang, draw(st.integers(0, len(JSON_KEYS) - 1)), draw(st.booleans()),
@@ -644,14 +657,14 @@ def layouts(draw):
     elif kind == "yaml":
         text = yaml_block(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
     elif kind == "xml":
-        text = xml(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
+        text = xml(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()), draw(st.integers(0, 3)) == 0)
     elif kind == "brackets":
         text = brackets(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
     elif kind == "separators":
         text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t", " → ", " ➜ ", " ⟶ ", ": "])),
                           draw(st.booleans()), draw(st.booleans()))
     elif kind == "csv":
-        text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t"])), draw(st.booleans()), draw(st.booleans()),
+        text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t", ";"])), draw(st.booleans()), draw(st.booleans()),
                         draw(st.booleans()))
     elif kind == "toml":
         text = toml_tables(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))

@@ -533,6 +533,26 @@ CASES = {
                                  "Question?: Which river does it span?\nAnswer?: Reuss", ART, BRIDGE),
     "same_line_pair_joined_by_a_slash": (f"{ART}\n\n1. Question: When was the bridge built? / Answer: 1333\n"
                                          "2. Question: Which river does it span? / Answer: Reuss", ART, BRIDGE),
+    # -- structured pairs in other shapes: chat turns, question-keyed records, wrapped records, typed elements --
+    "json_chat_turns": (
+        '{"passage": "' + ART + '", "dialogue": [{"speaker": "visitor", "text": "When was the bridge built?"}, '
+        '{"speaker": "guide", "text": "1333"}, {"speaker": "visitor", "text": "Which river does it span?"}, '
+        '{"speaker": "guide", "text": "Reuss"}]}', ART, BRIDGE),
+    "json_two_records_of_pairs_are_no_chat": (
+        '{"context": "' + ART + '", "items": [{"prompt_text": "When was the bridge built?", "reply_text": "1333"}, '
+        '{"prompt_text": "Which river does it span?", "reply_text": "Reuss"}]}', ART, BRIDGE),
+    "json_questions_mapping_to_answer_records": (
+        '{"article": "' + ART + '", "faq": {"When was the bridge built?": {"answer": "1333", "source": "paragraph 1"}, '
+        '"Which river does it span?": {"answer": "Reuss"}}}', ART, BRIDGE),
+    "yaml_records_wrapped_in_a_field": (
+        f"article: \"{ART}\"\nqa:\n  - item:\n      question: When was the bridge built?\n      answer: 1333\n"
+        "  - item:\n      question: Which river does it span?\n      answer: Reuss\n", ART, BRIDGE),
+    "elements_typed_by_an_attribute": (
+        f'<article>{ART}</article>\n<entry role="question">When was the bridge built?</entry>\n<entry role="answer">1333</entry>\n'
+        '<entry role="question">Which river does it span?</entry>\n<entry role="answer">Reuss</entry>', ART, BRIDGE),
+    "semicolon_rows_under_a_localised_header": (f"{ART}\n\nPregunta;Respuesta\n¿Cuándo se construyó el puente?;En 1333\n"
+                                                "¿Qué río cruza?;El Reuss", ART,
+                                                qa(("¿Cuándo se construyó el puente?", "En 1333"), ("¿Qué río cruza?", "El Reuss"))),
     # -- a labelled answer in brackets; a pair's number alone on its line --
     "answer_label_inside_brackets": (f"{ART}\n\n1. When was the bridge built?\n(Answer: 1333)\n"
                                      "2. Which river does it span?\n[Answer: Reuss]", ART, BRIDGE),

@@ -92,8 +92,10 @@ def _pair_of(record: Any) -> tuple[str, str] | None:
         return None
     if len(record) == 1:  # {"What is X?": "Paris"}: one pair as a mapping
         (key, value), = record.items()
-        if isinstance(key, str) and _is_question(key) and (answer := _text(value)) is not None:
+        if isinstance(key, str) and _is_question(key) and (answer := _answer_of(value)) is not None:
             return key.strip(), answer
+        if isinstance(value, dict):  # {"pair": {"question": ..., "answer": ...}}: a record wrapped in a field
+            return _pair_of(value)
     fields = {_key(k): v for k, v in record.items()}
     found: dict[str, str | None] = {}  # the first question-named and answer-named fields' texts
     for key, value in fields.items():
@@ -113,19 +115,51 @@ def _pair_of(record: Any) -> tuple[str, str] | None:
     return (q, a) if q and a is not None else None
 
 
+def _answer_of(value: Any) -> str | None:
+    """The answer a question maps to: its text, or the answer field of a record ({"answer": "Paris"})."""
+    text = _text(value)
+    if text is None and isinstance(value, dict):
+        text = next((_text(v) for k, v in value.items() if _role(_key(k)) == "a"), None)
+    return text
+
+
+def _turn_pairs(records: list) -> Pairs | None:
+    """Pairs from a conversation: records of a speaker and what was said ({"from": "human", "value": ...},
+    {"role": "user", "content": ...}), two speakers in turns, the first one asking."""
+    if len(records) < 2 or not all(isinstance(r, dict) and len(r) == 2 for r in records):
+        return None
+    keys = list(records[0])
+    if any(list(r) != keys for r in records) or any(_role(_key(k)) for k in keys):
+        return None  # (question and answer fields: records of pairs, not turns)
+    for speaker, said in (keys, keys[::-1]):
+        who = [r[speaker] for r in records]
+        if not all(isinstance(w, str) and 0 < len(w) <= 20 and not w.strip().count(" ") for w in who):
+            continue
+        if len(set(who)) != 2 or any(a == b for a, b in zip(who, who[1:])):
+            continue
+        texts = [_text(r[said]) for r in records]
+        pairs = [(q, a) for q, a in zip(texts[::2], texts[1::2]) if q and a]
+        if pairs and all(_is_question(q) and not _is_question(a) for q, a in pairs):
+            return pairs
+    return None
+
+
 def _pairs_in(value: Any) -> Pairs | None:
     """The pairs a value holds, if it is a QA list, a mapping of records ({"1": {...}, "2": {...}}), a
     question -> answer mapping, or a record with numbered fields ("question1", "answer1", ...)."""
     if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()) and (
-            len(value) > 1 or str(next(iter(value))).strip().isdigit()):  # {"1": {...}} alone counts too
+            len(value) > 1 or str(next(iter(value))).strip().isdigit()) and not _is_question(str(next(iter(value)))):
+        # {"1": {...}} alone counts too; {"What ...?": {"answer": ...}} is a question -> answer mapping
         value = list(value.values())
     if isinstance(value, list) and value and isinstance(value[0], (dict, list, tuple)):
+        if isinstance(value[0], dict) and (turns := _turn_pairs(value)):
+            return turns
         pairs = [p for p in map(_pair_of, value) if p]
         return pairs if len(pairs) >= max(1, len(value) // 2) else None
     if isinstance(value, list) and value and isinstance(value[0], str):
         return _string_pairs(value)
     if isinstance(value, dict) and value and all(isinstance(k, str) and _is_question(k) for k in value):
-        pairs = [(k.strip(), _text(v)) for k, v in value.items() if _text(v) is not None]
+        pairs = [(k.strip(), answer) for k, v in value.items() if (answer := _answer_of(v)) is not None]
         return pairs or None
     if isinstance(value, dict):
         found = _numbered_fields(value)
@@ -485,6 +519,10 @@ def _from_tags(text: str) -> tuple[str | None, Pairs, str] | None:
             if answer is not None:
                 pairs.append((question, answer))
         first = questions[0][0]
+    if not pairs and ("type=" in text or "role=" in text or "kind=" in text or "class=" in text):
+        typed = _typed_pairs(text)  # <item type="question">...</item> <item type="answer">...</item>
+        if typed:
+            first, pairs = typed
     if not pairs and "<summary" in text.lower():  # collapsible pairs: <details><summary>question</summary>answer</details>
         details = [(m.start(), _INLINE_TAG.sub("", m["q"]).strip(), _INLINE_TAG.sub("", m["a"]).strip()) for m in _DETAILS.finditer(text)]
         pairs = [(q, a) for _, q, a in details if q and a]
@@ -501,6 +539,26 @@ def _from_tags(text: str) -> tuple[str | None, Pairs, str] | None:
 
 _DETAILS = re.compile(r"<details\b[^>]*>\s*<summary\b[^>]*>(?P<q>.*?)</summary\s*>(?P<a>.*?)</details\s*>", re.S | re.I)
 _INLINE_TAG = re.compile(r"<[^<>\n]{1,40}>")
+
+
+_TYPED_ELEMENT = re.compile(
+    r"<(?P<tag>[\w:-]+)\s[^>]*?\b(?:type|role|kind|class)\s*=\s*[\"'](?P<role>[^\"']{1,30})[\"'][^>]*>(?P<body>.*?)</(?P=tag)\s*>",
+    re.S | re.I)
+
+
+def _typed_pairs(text: str) -> tuple[int, Pairs] | None:
+    """(where the first is, the pairs) of elements whose type attribute says question or answer, in turns."""
+    first, pairs, question = None, [], None
+    for element in _TYPED_ELEMENT.finditer(text):
+        role = _role(_key(element["role"]))
+        body = _INLINE_TAG.sub("", _element_text(element["body"])).strip()
+        if role == "q":
+            first = element.start() if first is None else first
+            question = body
+        elif role == "a" and question:
+            pairs.append((question, body))
+            question = None
+    return (first, pairs) if pairs else None
 
 
 def _element_text(body: str) -> str:
@@ -714,7 +772,7 @@ def _delimited_hint(text: str) -> bool:
     not scanned once per hint."""
     if "\t" in text:
         return True
-    if ";" in text and any(h in text for h in _DELIMITED_HINTS if h.endswith(";")):
+    if ";" in text and _DELIMITED_HEADER.search(text):  # "Frage;Antwort", "id;question;answer"
         return True
     return any(map(_ENDS_BEFORE_COMMA, text.split(",")[:-1]))
 
