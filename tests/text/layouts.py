@@ -661,7 +661,7 @@ def layouts(draw):
     elif kind == "brackets":
         text = brackets(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
     elif kind == "separators":
-        text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t", " → ", " ➜ ", " ⟶ ", ": "])),
+        text = separators(article, pairs, lang, draw(st.sampled_from([" => ", " | ", " — ", "\t", " → ", " ➜ ", " ⟶ ", ": ", " ~ "])),
                           draw(st.booleans()), draw(st.booleans()))
     elif kind == "csv":
         text = csv_rows(article, pairs, lang, draw(st.sampled_from([",", "\t", ";"])), draw(st.booleans()), draw(st.booleans()),

@@ -553,6 +553,8 @@ CASES = {
     "semicolon_rows_under_a_localised_header": (f"{ART}\n\nPregunta;Respuesta\n¿Cuándo se construyó el puente?;En 1333\n"
                                                 "¿Qué río cruza?;El Reuss", ART,
                                                 qa(("¿Cuándo se construyó el puente?", "En 1333"), ("¿Qué río cruza?", "El Reuss"))),
+    "tilde_between_question_and_answer": (f"{ART}\n\nWhen was the bridge built? ~ 1333\nWhich river does it span? ~ Reuss",
+                                          ART, BRIDGE),
     # -- a labelled answer in brackets; a pair's number alone on its line --
     "answer_label_inside_brackets": (f"{ART}\n\n1. When was the bridge built?\n(Answer: 1333)\n"
                                      "2. Which river does it span?\n[Answer: Reuss]", ART, BRIDGE),

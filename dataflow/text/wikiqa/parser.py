@@ -631,7 +631,7 @@ def _split_inline_answer(question: str) -> tuple[str, str | None]:
 _ARROWS = "\u2190-\u21ff\u2794-\u27bf\u27f0-\u27ff\u2900-\u297f\u25b6\u25ba"
 # "What is X? | Y", "What is X? => Y", "What is X?\tY", "What is X? - Y", "What is X?: Y": a pair on one line.
 _SEPARATED_PAIR = re.compile(
-    rf"^(?P<q>[^\n]{{3,300}}?[?\uff1f\u061f;][\"'\u201d\u2019\u00bb\u300d\u300f]?)\s*(?:\||=>|->|[{_ARROWS}]|[:\uff1a]|\t|\s[-\u2013\u2014]\s)\s*(?P<a>\S.*)$"
+    rf"^(?P<q>[^\n]{{3,300}}?[?\uff1f\u061f;][\"'\u201d\u2019\u00bb\u300d\u300f]?)\s*(?:\||=>|->|[{_ARROWS}]|[:\uff1a]|\t|\s[-\u2013\u2014~]\s)\s*(?P<a>\S.*)$"
 )
 
 
