@@ -579,9 +579,7 @@ def _after_symbol(clean: str, rest: str, label: re.Pattern) -> str:
     after a label in another language: "问题1 / Question 1: What ...?" -> "What ...?"."""
     if rest[:1] in ("/", "|"):
         rest = rest[1:].lstrip()
-        again = label.match(rest)
-        return again["rest"].strip() if again and again["rest"].strip() else rest
-    if clean[:1].isalnum() or clean[:1] in "[(<":
+    elif clean[:1].isalnum() or clean[:1] in "[(<":
         return rest
     again = label.match(rest)
     return again["rest"].strip() if again and again["rest"].strip() else rest
