@@ -311,11 +311,13 @@ def jsonl(article, pairs, lang, article_record=False):
     return article + "\n\n" + records
 
 
-def yaml_block(article, pairs, lang, short_keys=False, fenced=True, flow_pairs=False):
+def yaml_block(article, pairs, lang, short_keys=False, fenced=True, flow_pairs=False, flow_maps=False):
     qk, ak = ("q", "a") if short_keys else ("question", "answer")
     body = "\n".join(f"  - {qk}: \"{q}\"\n    {ak}: \"{a}\"" for q, a in pairs)
     if flow_pairs:  # each pair a flow sequence: - ["What ...?", "Paris"]
         body = "\n".join(f"  - [\"{q}\", \"{a}\"]" for q, a in pairs)
+    elif flow_maps:  # each pair a flow mapping: - {question: "What ...?", answer: "Paris"}
+        body = "\n".join(f"  - {{{qk}: \"{q}\", {ak}: \"{a}\"}}" for q, a in pairs)
     indented = "\n".join("  " + line if line else "" for line in article.split("\n"))
     text = f"article: |\n{indented}\nqas:\n{body}"
     return f"```yaml\n{text}\n```" if fenced else text
@@ -655,7 +657,7 @@ def layouts(draw):
     elif kind == "jsonl":
         text = jsonl(article, pairs, lang, draw(st.booleans()))
     elif kind == "yaml":
-        text = yaml_block(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
+        text = yaml_block(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()), draw(st.booleans()))
     elif kind == "xml":
         text = xml(article, pairs, lang, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()), draw(st.integers(0, 3)) == 0)
     elif kind == "brackets":

@@ -555,6 +555,12 @@ CASES = {
                                                 qa(("¿Cuándo se construyó el puente?", "En 1333"), ("¿Qué río cruza?", "El Reuss"))),
     "tilde_between_question_and_answer": (f"{ART}\n\nWhen was the bridge built? ~ 1333\nWhich river does it span? ~ Reuss",
                                           ART, BRIDGE),
+    "bare_yaml_with_flow_mapping_pairs": (
+        f'context: "{ART}"\npairs:\n  - {{q: "When was the bridge built?", a: "1333"}}\n'
+        '  - {q: "Which river does it span?", a: "Reuss"}\n', ART, BRIDGE),
+    "numbered_items_with_a_tilde_and_an_approximate_answer": (
+        f"{ART}\n\n1. When was the bridge built? ~ 1333\n2. How long is it? ~200 metres", ART,
+        qa(("When was the bridge built?", "1333"), ("How long is it?", "~200 metres"))),
     # -- a labelled answer in brackets; a pair's number alone on its line --
     "answer_label_inside_brackets": (f"{ART}\n\n1. When was the bridge built?\n(Answer: 1333)\n"
                                      "2. Which river does it span?\n[Answer: Reuss]", ART, BRIDGE),

@@ -678,6 +678,8 @@ def _split_at_question_mark(text: str) -> tuple[str, str | None]:
     rest = text[idx + 1 :].strip()
     if rest.startswith(_PAIR_SEPARATOR_MARKS) or not rest[:1].isascii():
         rest = _PAIR_SEPARATOR.sub("", rest)
+    elif rest[:2] == "~ ":
+        rest = rest[2:].lstrip()  # "What ...? ~ Paris" (but "~330 m", no space, is "about 330 m")
     if not rest or _ends_question(rest):
         return text, None
     return text[: idx + 1].strip(), rest

@@ -761,7 +761,7 @@ def _document_from(lines: list[str], start: int, kind: str) -> tuple[str | None,
 _YAML_TOP_KEY = re.compile(r"^[\w\-]+\s*:(?:\s|$)")
 _YAML_KEY = re.compile(r"^\s*[\w\-]+\s*:\s*(?:\||>|$)", re.M)
 _YAML_HINT = re.compile(r":\s*(?:\||>|$)", re.M)  # what every _YAML_KEY holds; its first character is a literal: a fast scan
-_YAML_ITEM = re.compile(r"^\s*-\s+(?:[\w\-]+\s*:|\[)", re.M)  # "- question: ...", or a flow list "- [q, a]"
+_YAML_ITEM = re.compile(r"^\s*-\s+(?:[\w\-]+\s*:|[\[{])", re.M)  # "- question: ...", or flow "- [q, a]", "- {question: q}"
 _DELIMITED_HINTS = ("uestion,", "UESTION,", "uestion;", 'uestion",', "q,", "Q,", "uery,", "rompt,")
 _ENDS_BEFORE_COMMA = operator.methodcaller("endswith", tuple(h[:-1] for h in _DELIMITED_HINTS if h.endswith(",")))
 
