@@ -580,6 +580,12 @@ PREAMBLES = ["", "Write a Wikipedia article related to this image without direct
              "2: The answer should be extracted from the Wikipedia article.\n\n",
              "To complete this task, I will:\n1. Write a Wikipedia-style article about the image.\n"
              "2. Write question-answer pairs that need the article.\n\n"]
+# Reasoning models' drafts before the answer (never part of it), in each family's marks; a draft may
+# hold a question of its own.
+_DRAFT = "The image shows an old bridge. Q: What should I ask first? A: When it was built. Now the article."
+REASONING = [f"<think>\n{_DRAFT}\n</think>\n\n", f"\u25c1think\u25b7{_DRAFT}\u25c1/think\u25b7", f"<reasoning>{_DRAFT}</reasoning>\n",
+             f"<|begin_of_thought|>\n{_DRAFT}\n<|end_of_thought|>\n<|begin_of_solution|>\n", f"[THINK]{_DRAFT}[/THINK]\n",
+             f"<seed:think>{_DRAFT}</seed:think>\n", f"{_DRAFT}\n</think>\n\n"]
 EPILOGUES = ["", "\n\nI hope this helps!", "<|im_end|>", "\n\nLet me know if you need more questions."]
 
 
@@ -685,8 +691,11 @@ def layouts(draw):
     else:
         text = titled(article, pairs, lang, draw(st.sampled_from(["setext", "atx", "bold", "tagline", "reading", "source",
                                                                   "word_count"])))
-    opening = draw(st.sampled_from(["preamble", "echoed", "refusal"]))
-    preamble = draw(st.sampled_from({"preamble": PREAMBLES, "echoed": ECHOED_PROMPTS, "refusal": REFUSALS}[opening]))
+    opening = draw(st.sampled_from(["preamble", "echoed", "refusal", "reasoning"]))
+    preamble = draw(st.sampled_from({"preamble": PREAMBLES, "echoed": ECHOED_PROMPTS, "refusal": REFUSALS,
+                                     "reasoning": REASONING}[opening]))
+    if opening == "reasoning" and draw(st.booleans()):
+        preamble, text = preamble + "<answer>\n", text + "\n</answer>"  # the answer in a tag of its own
     epilogue = draw(st.sampled_from(EPILOGUES + SOURCES)) if kind not in ("interleaved",) else ""
     noisy = preamble + text + epilogue
     if draw(st.booleans()):

@@ -561,6 +561,24 @@ CASES = {
     "numbered_items_with_a_tilde_and_an_approximate_answer": (
         f"{ART}\n\n1. When was the bridge built? ~ 1333\n2. How long is it? ~200 metres", ART,
         qa(("When was the bridge built?", "1333"), ("How long is it?", "~200 metres"))),
+    # -- reasoning models: drafts in their own marks (never the article), the answer in a tag of its own --
+    "kimi_reasoning_marks": (
+        "\u25c1think\u25b7The picture shows a covered bridge. Q: When was it built? A: 1333, I think.\u25c1/think\u25b7"
+        f"{ART}\n\nQ: When was the bridge built?\nA: 1333\nQ: Which river does it span?\nA: Reuss", ART, BRIDGE),
+    "reasoning_element_then_answer_element_with_an_epilogue": (
+        "<reasoning>\nA wooden bridge in Lucerne. I will write about the Kapellbrücke.\n</reasoning>\n<answer>\n"
+        f"{ART}\n\nQ: When was the bridge built?\nA: 1333\nQ: Which river does it span?\nA: Reuss\n</answer>\n\nHope this helps!",
+        ART, BRIDGE),
+    "thought_and_solution_tokens": (
+        "<|begin_of_thought|>\nFirst the article, then two questions.\n<|end_of_thought|>\n\n<|begin_of_solution|>\n"
+        f"{ART}\n\nQuestion: When was the bridge built?\nAnswer: 1333\nQuestion: Which river does it span?\nAnswer: Reuss\n"
+        "<|end_of_solution|>", ART, BRIDGE),
+    "magistral_think_brackets_and_a_cut_off_answer_tag": (
+        "[THINK]Lucerne's bridge. Which facts? The year and the river.[/THINK]\n<answer>\n"
+        f"{ART}\n\n1. When was the bridge built?\n   1333\n2. Which river does it span?\n   Reuss", ART, BRIDGE),
+    "an_answer_element_among_others_is_no_wrapper": (
+        f"<article>{ART}</article>\n<answer>1333</answer>\n<question>Which river does it span?</question>\n<answer>Reuss</answer>",
+        ART, qa(("Which river does it span?", "Reuss"))),
     # -- a labelled answer in brackets; a pair's number alone on its line --
     "answer_label_inside_brackets": (f"{ART}\n\n1. When was the bridge built?\n(Answer: 1333)\n"
                                      "2. Which river does it span?\n[Answer: Reuss]", ART, BRIDGE),

@@ -213,9 +213,34 @@ _ESCAPED_BREAK = re.compile(r"(?:\\r)?\\n")
 
 
 _SPECIAL_TOKENS = re.compile("|".join(V.SPECIAL_TOKENS), re.I)
-_THINK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.S | re.I)
-_THINK_OPEN = re.compile(r"<think(?:ing)?>", re.I)
-_THINK_CLOSE = re.compile(r"</think(?:ing)?>", re.I)
+# A reasoning block, as the reasoning models write it: <think>, <thinking>, <reasoning>, <thought>,
+# <reflection>, <seed:think>, Kimi's "◁think▷", "<|begin_of_thought|>", Magistral's "[THINK]".
+_THINK_OPENS = r"<(?:think|thinking|reasoning|thought|reflection|seed:think)>|\u25c1think\u25b7|<\|begin_of_thought\|>|\[THINK\]"
+_THINK_CLOSES = r"</(?:think|thinking|reasoning|thought|reflection|seed:think)>|\u25c1/think\u25b7|<\|end_of_thought\|>|\[/THINK\]"
+_THINK = re.compile(rf"(?:{_THINK_OPENS}).*?(?:{_THINK_CLOSES})", re.S | re.I)
+_THINK_OPEN = re.compile(_THINK_OPENS, re.I)
+_THINK_CLOSE = re.compile(_THINK_CLOSES, re.I)
+_THINK_HINT = re.compile(r"</?(?:think|reasoning|thought|reflection|seed:think)|\u25c1/?think|_of_thought\|>|\[/?think\]", re.I)
+# The answer after the reasoning, in a tag of its own: <answer>...</answer>, <output>, <response>.
+_ANSWER_WRAPPER = re.compile(r"<(answer|response|output|final_answer|solution)>", re.I)
+
+
+def _unwrapped(text: str) -> str:
+    """``text`` without the tag that opens it and wraps the answer (``<answer>...</answer>``, an epilogue
+    maybe after it; the close may be cut off). Elements after its last close: the tag was one element
+    among others (``<answer>...</answer><question>...``), not a wrapper."""
+    opened = _ANSWER_WRAPPER.match(text)
+    if opened is None:
+        return text
+    body = text[opened.end() :]
+    close = f"</{opened[1].lower()}>"
+    last = body.lower().rfind(close)
+    if last < 0:
+        return body.strip()
+    after = body[last + len(close) :]
+    return text if "<" in after else (body[:last] + "\n" + after).strip()
+
+
 _HTML_TAG = re.compile(rf"</?(?:{_alt(V.HTML_BLOCK_TAGS + V.HTML_INLINE_TAGS)})\b[^>]*>", re.I)
 _HTML_BLOCK = re.compile(rf"<(/?)(?:{_alt(V.HTML_BLOCK_TAGS)})\b[^>]*>", re.I)
 _HTML_HEADING_OPEN = re.compile(r"<h[1-6]\b[^>]*>", re.I)
@@ -239,6 +264,18 @@ def _strip_wrappers(text: str) -> str:
     # Each pattern runs only when the text holds what it looks for: a scan of the whole text by a
     # regular expression costs more than a substring test.
     angle, bracket = "<" in text, "[" in text
+    # A reasoning block is drafts, never the answer: without its opening tag, all before the close is
+    # reasoning; without its closing tag (cut off), all after the opening. Read before the template tokens
+    # go ("<|begin_of_thought|>" is one); one cheap test of each kind first (most outputs hold no "<").
+    if angle and _THINK_HINT.search(text) or bracket and "THINK]" in text or "\u25c1" in text and "think\u25b7" in text:
+        text = _THINK.sub("", text)
+        close = list(_THINK_CLOSE.finditer(text))
+        if close:
+            text = text[close[-1].end() :]
+        opened = _THINK_OPEN.search(text)
+        if opened:
+            text = text[: opened.start()]
+        angle, bracket = "<" in text, "[" in text
     if angle or bracket:
         lower = text.lower()
         if bracket and "[inst]" in lower or angle and ("<|im_start|>" in lower or "<start_of_turn>" in lower):
@@ -247,16 +284,8 @@ def _strip_wrappers(text: str) -> str:
             text = _SPECIAL_TOKENS.sub("", text)
         if bracket and "[/" in text:
             text = _CLOSING_BRACKET_TAG.sub("", text)
-        if "<" in text and ("<think" in (lower := text.lower()) or "</think" in lower):
-            # A reasoning block is drafts, never the answer: without its opening tag, all before the
-            # close is reasoning; without its closing tag (cut off), all after the opening.
-            text = _THINK.sub("", text)
-            close = list(_THINK_CLOSE.finditer(text))
-            if close:
-                text = text[close[-1].end() :]
-            opened = _THINK_OPEN.search(text)
-            if opened:
-                text = text[: opened.start()]
+        if "<" in text and text.lstrip()[:1] == "<":
+            text = _unwrapped(text.strip())
         if "<" in text and _HTML_TAG.search(text) and not structured.has_qa_tags(text):  # <q>/<a> tags are data, not HTML
             text = _HTML_HEADING_OPEN.sub("\n## ", text)
             text = _HTML_LI_OPEN.sub("\n- ", text)
