@@ -48,8 +48,9 @@ def test_prefix_tree_alternation_prefers_the_longest_word_as_a_sorted_list_does(
 
 @settings(max_examples=1500, deadline=None)
 @given(TEXTS)
-def test_delimited_hint_is_any_hint_or_a_tab(text):
-    assert S._delimited_hint(text) == ("\t" in text or any(h in text for h in S._DELIMITED_HINTS))
+def test_delimited_hint_is_any_hint_a_tab_or_a_semicolon_header(text):
+    semicolon_header = ";" in text and S._DELIMITED_HEADER.search(text) is not None
+    assert S._delimited_hint(text) == ("\t" in text or semicolon_header or any(h in text for h in S._DELIMITED_HINTS))
 
 
 _DANGLING = re.compile(

@@ -762,14 +762,14 @@ _YAML_TOP_KEY = re.compile(r"^[\w\-]+\s*:(?:\s|$)")
 _YAML_KEY = re.compile(r"^\s*[\w\-]+\s*:\s*(?:\||>|$)", re.M)
 _YAML_HINT = re.compile(r":\s*(?:\||>|$)", re.M)  # what every _YAML_KEY holds; its first character is a literal: a fast scan
 _YAML_ITEM = re.compile(r"^\s*-\s+(?:[\w\-]+\s*:|[\[{])", re.M)  # "- question: ...", or flow "- [q, a]", "- {question: q}"
-_DELIMITED_HINTS = ("uestion,", "UESTION,", "uestion;", 'uestion",', "q,", "Q,", "uery,", "rompt,")
-_ENDS_BEFORE_COMMA = operator.methodcaller("endswith", tuple(h[:-1] for h in _DELIMITED_HINTS if h.endswith(",")))
+_DELIMITED_HINTS = ("uestion,", "UESTION,", 'uestion",', "q,", "Q,", "uery,", "rompt,")  # a comma after a column's name
+_ENDS_BEFORE_COMMA = operator.methodcaller("endswith", tuple(h[:-1] for h in _DELIMITED_HINTS))
 
 
 def _delimited_hint(text: str) -> bool:
-    """A tab, or one of ``_DELIMITED_HINTS`` (a question or answer column's name and its delimiter):
-    the sign of CSV/TSV rows. The text split at its commas is checked piece by piece (one pass),
-    not scanned once per hint."""
+    """A tab, a semicolon-separated header (``_DELIMITED_HEADER``, in any language of the key table), or
+    one of ``_DELIMITED_HINTS`` (a question column's name and a comma): the sign of CSV/TSV rows. The
+    text split at its commas is checked piece by piece (one pass), not scanned once per hint."""
     if "\t" in text:
         return True
     if ";" in text and _DELIMITED_HEADER.search(text):  # "Frage;Antwort", "id;question;answer"
