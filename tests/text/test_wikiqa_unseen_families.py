@@ -440,6 +440,12 @@ CASES = {
     "bare_numbered_letters_and_an_answer_that_starts_with_a": (
         f"{ART}\n\nQ1 What is the bridge made of?\nA1 A covered wooden frame\nQ2 Which river does it span?\nA2 Reuss",
         ART, qa(("What is the bridge made of?", "A covered wooden frame"), ("Which river does it span?", "Reuss"))),
+    "russian_questions_that_start_with_the_word_v_keep_it": (
+        f"{ART}\n\nВопрос 1: В каком году построен мост?\nОтвет: В 1333 году.\nВопрос 2: В каком городе он находится?\n"
+        "Ответ: В Люцерне.", ART, qa(("В каком году построен мост?", "В 1333 году."), ("В каком городе он находится?", "В Люцерне."))),
+    "czech_questions_that_start_with_the_word_v_keep_it": (
+        f"{ART}\n\n1. V kterém roce byl most postaven?\n1333\n2. V jakém městě stojí?\nV Lucernu.", ART,
+        qa(("V kterém roce byl most postaven?", "1333"), ("V jakém městě stojí?", "V Lucernu."))),
     "labels_written_in_two_languages": (
         f"{ART}\n\nFrage 1 / Question 1: Wann wurde die Brücke gebaut?\nAntwort / Answer: 1333\n"
         "Frage 2 / Question 2: Welchen Fluss überspannt sie?\nAntwort / Answer: Reuss", ART,
@@ -529,6 +535,9 @@ CASES = {
         "> [!answer]\n> Reuss", ART, BRIDGE),
     "doubled_separators_after_labels": (f"{ART}\n\nQues:- When was the bridge built?\nAns:- 1333\nQ:: Which river does it span?\n"
                                         "A:: Reuss", ART, BRIDGE),
+    "formula_lines_with_a_letter_and_equals_stay_article": (
+        f"{ART}\n\nIts load follows a simple formula:\n\nA = w × l\n\nQ: When was the bridge built?\nA: 1333\n"
+        "Q: Which river does it span?\nA: Reuss", f"{ART}\n\nIts load follows a simple formula:\n\nA = w × l", BRIDGE),
     "equals_sign_after_labels": (f"{ART}\n\nQuestion = When was the bridge built?\nAnswer = 1333\n"
                                  "Question?: Which river does it span?\nAnswer?: Reuss", ART, BRIDGE),
     "same_line_pair_joined_by_a_slash": (f"{ART}\n\n1. Question: When was the bridge built? / Answer: 1333\n"

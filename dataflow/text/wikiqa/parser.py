@@ -326,6 +326,8 @@ def _cut_repetition(text: str) -> str:
 # line classification
 # ------------------------------------------------------------------------------------------
 _SEP = rf"(?:\s*(?:\?(?=\s*[:\uff1a]))?\s*(?:{_alt(V.LABEL_SEPARATORS)})(?:[:\uff1a\-\u2013\u2014]+(?=\s))?|\s+[-\u2013\u2014](?=\s))"  # "Ans:-", "Q::", "Question?:"
+# "=" after a word label only ("Question = ..."): after a letter it is a formula ("A = πr²", "Q = It").
+_WORD_SEP = rf"(?:{_SEP}|\s*=(?=\s))"
 _NUM = rf"\s*(?:\#|№|[Nn][°ºo]\.?|[Nn]r\.?)?\s*(?:\d+(?:\s*/\s*\d+|\s+(?i:{_alt(V.NUMBER_OF)})\s+\d+)?|{_alt(V.NUMERAL_WORDS)})"  # "1", "1/3", "1 of 3"
 _PAREN = r"(?:\s*(?:[(\uff08][^()\uff08\uff09]{0,80}[)\uff09]|\[[^\[\]]{1,40}\]))?"  # "Question 1 (Easy):", "Question 2 [History]:"
 
@@ -355,7 +357,7 @@ def _label(words, letters: str, symbols, other_letters: str = "", ordinal: tuple
         r"\s*(?:[:\uff1a.]\s*)?"  # "[Q]", "(A)", "<Q1>", "【问题】"
         rf"|(?:(?i:{long_words})(?:{numbered}|\s+(?i:{_alt(V.NUMBER_WORDS)})\b)|[{letters}]\d{{1,3}}){_PAREN}(?:{_SEP}|(?=\s)|$)"  # "Q1:", "问题一：", "Question One:", "Q1 What ...?"
         rf"|[{letters}](?:{numbered}{_PAREN}{_SEP}|\s\d{{1,2}}$)"  # "Q 1:", "A #2:", "A 1" alone (but "A 1889" is an answer after a bare "A")
-        rf"|(?i:{long_words}){_PAREN}(?:{_SEP}|$|(?=\s+/\s))"  # "Question:", "答案：", "Answer / Antwort:"
+        rf"|(?i:{long_words}){_PAREN}(?:{_WORD_SEP}|$|(?=\s+/\s))"  # "Question:", "答案：", "Answer / Antwort:", "Answer = ..."
         rf"|(?:{spaced})\s+(?=\S)"  # "答え 3776メートル"
         rf"|[{letters}]{_PAREN}{_SEP}"  # "Q." / "A:"
         rf"|[{other_letters or letters}](?:{_NUM})?\s*[:\uff1a]"  # another language's letter, before a colon: "F:", "R :"
@@ -606,6 +608,8 @@ _NOT_IN_BOLD_WORD = re.compile("[*_:\n\uff1a]")
 def _after_symbol(clean: str, rest: str, label: re.Pattern) -> str:
     """``rest`` without a word label after a symbol label: "❓ Question 1: What ...?" -> "What ...?", or
     after a label in another language: "问题1 / Question 1: What ...?" -> "What ...?"."""
+    if rest[:2] == "= " and clean[1:2].isalpha():
+        return rest[2:].lstrip()  # "Question 1 = What ...?" (a word label's number, then "=")
     if rest[:1] in ("/", "|"):
         rest = rest[1:].lstrip()
     elif clean[:1].isalnum() or clean[:1] in "[(<":
@@ -1107,8 +1111,10 @@ def _without_shared_label(texts: list[str]) -> list[str]:
 
 # A label of one letter with no colon or dot, its number optional: "Q What ...?" / "A The ...", "Q2 Why ...?".
 _BARE_LETTER_LABEL = re.compile(r"^([^\W\d_])(\d{0,3}) (?=\S)")
-_BARE_QUESTION_LETTERS = frozenset("Q" + V.QUESTION_LETTERS)
-_BARE_ANSWER_LETTERS = frozenset("A" + V.ANSWER_LETTERS)
+# Only letters that are no word of a language in the table: Russian "В" and Czech "V" ("in") open many
+# questions, Portuguese "O" ("the") many answers.
+_BARE_QUESTION_LETTERS = frozenset("Q\uff31")
+_BARE_ANSWER_LETTERS = frozenset("A\uff21R")
 
 
 def _without_bare_letters(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -111,7 +111,7 @@ OPTION_LABELS = ("options", "choices", "answer choices", "answer options", "alte
                  "επιλογές", "الخيارات", "خيارات", "opcje", "odpowiedzi do wyboru")
 # Separators after a label: ASCII and full-width colon, the Chinese enumeration comma, a dot, a bracket, an arrow.
 # (Chinese and Japanese labels may also end at a space: those scripts put none between words.)
-LABEL_SEPARATORS = (":", "：", "、", ".-", ".", "．", ")", "]", "）", "->", "=>", "→", "=")
+LABEL_SEPARATORS = (":", "：", "、", ".-", ".", "．", ")", "]", "）", "->", "=>", "→")
 
 # Headers that open the article (matched after markdown and a trailing colon are removed).
 ARTICLE_HEADERS = tuple(dict.fromkeys(w for _, _, art, _ in LANGUAGES.values() for w in art))
