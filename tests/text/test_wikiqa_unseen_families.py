@@ -509,6 +509,10 @@ CASES = {
         f"{ART}\n\n1: When was the bridge built?\nAnswer: 1333\n2º Which river does it span?\nAnswer: Reuss\n"
         "3 - Which city is it in?\nAnswer: Lucerne", ART,
         qa(("When was the bridge built?", "1333"), ("Which river does it span?", "Reuss"), ("Which city is it in?", "Lucerne"))),
+    "a_score_on_the_answer_line_is_no_item_number": (
+        f"{ART}\n\nQuestion: What was the score of the 1993 rowing race under the bridge?\n3 - 1\n"
+        "Question: What is the ratio of its two spans?\n2: 1", ART,
+        qa(("What was the score of the 1993 rowing race under the bridge?", "3 - 1"), ("What is the ratio of its two spans?", "2: 1"))),
     "spanish_dot_dash_numbers_and_letters": (
         f"{ART}\n\n1.- P.- ¿Cuándo se construyó el puente?\nR.- En 1333.\n2.- P.- ¿Qué río cruza?\nR.- El Reuss.", ART,
         qa(("¿Cuándo se construyó el puente?", "En 1333."), ("¿Qué río cruza?", "El Reuss."))),

@@ -108,7 +108,8 @@ def _unbullet(body: str) -> tuple[str, bool]:
     return stripped, stripped != body
 _NUMBER = re.compile(
     r"^\s*\(?(\d{1,3})((?:\.\d{1,3})+)[.)]?\s+"  # two-level: "1.1 ", "2.3) "
-    r"|^\s*\(?(\d{1,3})(?:[.)/:\u00ba\u00b0]-?|\s[-\u2013\u2014])(?:\s+|$)"  # "1. ", "(1) ", "1/ ", "1: ", "1º ", "1.- ", "1 - ", "2." alone
+    r"|^\s*\(?(\d{1,3})(?:[.)/\u00ba\u00b0]-?(?:\s+|$)|(?::|\s[-\u2013\u2014])\s+(?=[^\d\s]))"  # "1. ", "(1) ", "1/ ",
+    # "1º ", "1.- ", "2." alone, "1: What", "1 - What" (but "3 - 1" and "2: 1" are a score, a ratio)
     r"|^\s*\(?(\d{1,3})[.)](?=\*\*|__)"  # "1.**"
     r"|^\s*(?:\d\ufe0f?\u20e3|\U0001f51f)[.):]?\s*"  # keycap emoji: "1️⃣ ", "🔟 "
     r"|^\s*[(\uff08]?(\d{1,3})[\uff0e\uff09\u3001]\s*|^\s*\uff08(\d{1,3})\uff09\s*"  # full-width: "１．", "1、", "（1）"
