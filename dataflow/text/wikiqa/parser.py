@@ -1099,15 +1099,22 @@ def _colon_in(text: str) -> bool:
     return ":" in text or "\uff1a" in text
 
 
+def _shared_label(texts: list[str], label: re.Pattern, fold_case: bool = False) -> list[re.Match] | None:
+    """``label``'s match on each of ``texts`` when every one of them starts with the same label (its
+    group 1; in any case with ``fold_case``), else None: a label told by its repetition."""
+    found = [label.match(t) for t in texts]
+    if not all(found) or len({m[1].lower() if fold_case else m[1] for m in found}) != 1:
+        return None
+    return found
+
+
 def _without_shared_label(texts: list[str]) -> list[str]:
     """``texts`` without the word label every one of them starts with: a label of a vocabulary the parser
     does not know (a speaker's name, another language's word), told by its repetition on two or more."""
     if len(texts) < 2 or not all(map(_colon_in, texts)):
         return texts
-    found = [_WORD_LABEL.match(t) for t in texts]
-    if not all(found) or len({m[1].lower() for m in found}) != 1:
-        return texts
-    return [t[m.end() :] for t, m in zip(texts, found)]
+    found = _shared_label(texts, _WORD_LABEL, fold_case=True)
+    return texts if found is None else [t[m.end() :] for t, m in zip(texts, found)]
 
 
 # A label of one letter with no colon or dot, its number optional: "Q What ...?" / "A The ...", "Q2 Why ...?".
@@ -1124,15 +1131,12 @@ def _without_bare_letters(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]
     then the answers' shared "A " is one too (alone, "A palace and ..." is an answer's own word)."""
     if len(pairs) < 2 or pairs[0][0][1:2] not in (" ", *"0123456789"):
         return pairs  # (most questions: a word first)
-    questions = [_BARE_LETTER_LABEL.match(q) for q, _ in pairs]
-    if not all(questions) or len({m[1] for m in questions}) != 1 or questions[0][1] not in _BARE_QUESTION_LETTERS:
+    questions = _shared_label([q for q, _ in pairs], _BARE_LETTER_LABEL)
+    if questions is None or questions[0][1] not in _BARE_QUESTION_LETTERS:
         return pairs
-    answers = [_BARE_LETTER_LABEL.match(a) for _, a in pairs]
-    labelled = all(answers) and len({m[1] for m in answers}) == 1 and answers[0][1] in _BARE_ANSWER_LETTERS
-    return [
-        (q[mq.end() :], a[ma.end() :] if labelled else a)
-        for (q, a), mq, ma in zip(pairs, questions, answers)
-    ]
+    answers = _shared_label([a for _, a in pairs], _BARE_LETTER_LABEL)
+    cuts = [m.end() for m in answers] if answers and answers[0][1] in _BARE_ANSWER_LETTERS else [0] * len(pairs)
+    return [(q[mq.end() :], a[cut:]) for (q, a), mq, cut in zip(pairs, questions, cuts)]
 
 
 def _finish_pairs(raw_pairs: list[tuple[str, str]]) -> list[dict]:
